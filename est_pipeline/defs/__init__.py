@@ -15,7 +15,8 @@ import dagster as dg
 #: ``definitions.py`` exposing ``build_defs()``.
 CONCERNS = (
     "ingest",  # informationsinsamling
-    "dbt",  # informationssammanställning, lägesbild, prioritisation and follow-up marts
+    "dbt",  # informationssammanställning and the weekly lägesbild (dbt)
+    "prioritisation",  # beslut om insatser: quarterly prioritisation, yearly follow-up (dbt)
     "estimation",  # uppföljning: which interventions go with safer areas
     "reports",  # återkoppling
     "publish",  # serve the marts to BI tools

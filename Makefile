@@ -1,0 +1,57 @@
+# est_pipeline: every command a newcomer needs. `make demo` then `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# Nothing may wait on the network: no telemetry, no usage stats.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export MPLBACKEND := Agg
+
+.PHONY: install manifest demo dev test bench bench-weekly bench-estimation bench-generate simulate clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Parse the dbt project so dagster-dbt finds target/manifest.json (not built outside `dagster dev`).
+manifest: install
+	$(BIN)/python -m est_pipeline.defs.dbt.project
+
+## Generate the demo data, materialise every asset over the whole demo period, print a summary.
+demo: manifest
+	$(BIN)/python -m est_pipeline.run_demo
+
+## The Dagster UI on the same data and instance as `make demo`.
+dev: manifest
+	$(BIN)/dagster dev -w workspace.yaml
+
+## The whole test suite (slow benchmarks excluded; see `make bench` and `make simulate`).
+test: manifest
+	$(BIN)/python -m pytest
+
+## Benchmarks: they print figures; none of them is a timed test.
+bench: bench-generate bench-weekly bench-estimation
+
+bench-generate: install
+	$(BIN)/python benchmarks/generate_data.py
+
+bench-weekly: manifest
+	$(BIN)/python benchmarks/weekly_mart.py
+
+bench-estimation: install
+	$(BIN)/python benchmarks/estimation_scale.py
+
+## The simulation study that proves the estimator (1,000 replications per scenario; ~30+ min).
+simulate: install
+	$(BIN)/python benchmarks/simulation_study.py
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -28,7 +28,27 @@ def load_all_defs() -> dg.Definitions:
         importlib.import_module(f"est_pipeline.defs.{name}.definitions").build_defs()
         for name in CONCERNS
     ]
+    # Several concerns need the same resource (e.g. the dbt CLI) and each declares it so that
+    # it can be materialised on its own in tests; the code location binds each key once.
+    resources: dict[str, object] = {}
+    for part in parts:
+        for key, resource in (part.resources or {}).items():
+            if key in resources and type(resources[key]) is not type(resource):
+                raise ValueError(f"Concerns disagree on the type of resource {key!r}")
+            resources.setdefault(key, resource)
+    unbound = [
+        dg.Definitions(
+            assets=part.assets,
+            asset_checks=part.asset_checks,
+            schedules=part.schedules,
+            sensors=part.sensors,
+            jobs=part.jobs,
+        )
+        for part in parts
+    ]
     # One writer at a time: DuckDB allows one writing process per file, so every step
     # of a run executes in the run's own process, one after another. Runs themselves
     # are serialised by the run queue in dagster_home/dagster.yaml.
-    return dg.Definitions.merge(*parts, dg.Definitions(executor=dg.in_process_executor))
+    return dg.Definitions.merge(
+        *unbound, dg.Definitions(resources=resources, executor=dg.in_process_executor)
+    )

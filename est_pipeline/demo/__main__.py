@@ -1,0 +1,3 @@
+from est_pipeline.demo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,275 @@
+"""The partner pages in ``docs/feeds/``, generated from the feed contracts.
+
+Partners need to know which headings, formats and errors the pipeline knows; writing
+that by hand would drift from the code, so the pages are built from the same contracts
+the readers use (``python -m est_pipeline.ingest.partner_docs`` rewrites them, and a
+test fails when they are out of date).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from est_pipeline.ingest import examples
+from est_pipeline.ingest.feeds import FEEDS, REFERENCE_FEEDS
+from est_pipeline.ingest.readers import DELIMITER_NAMES
+from est_pipeline.ingest.spec import Column, Feed
+from est_pipeline.settings import REPO_ROOT
+
+DOCS_DIR = REPO_ROOT / "docs" / "feeds"
+
+TYPE_SV = {
+    "text": "text",
+    "date": "datum (ÅÅÅÅ-MM-DD, D/M/ÅÅÅÅ eller ÅÅÅÅMMDD)",
+    "timestamp": "datum och tid (t.ex. 2024-03-05 22:14)",
+    "timestamptz": "tidpunkt med tidszon",
+    "integer": "heltal",
+    "bigint": "heltal",
+    "double": "tal (decimalkomma eller decimalpunkt)",
+    "boolean": "ja/nej",
+}
+
+#: code -> (whole file or row, what happened, what to do)
+ERRORS_SV: dict[str, tuple[str, str, str]] = {
+    "unknown_encoding": ("fil", "Teckenkodningen kan inte läsas (t.ex. UTF-16/'Unicode-text' eller en binärfil).",
+                         "Spara som 'CSV UTF-8' i Excel och skicka igen."),
+    "wrong_delimiter": ("fil", "Filen använder en annan avgränsare än flödet kräver.",
+                        "Spara med rätt avgränsare (se Format ovan)."),
+    "not_a_spreadsheet": ("fil", "Filen heter .xlsx men är inget Excel-kalkylblad (eller är en gammal .xls).",
+                          "Spara som Excel-arbetsbok (.xlsx) eller som CSV med filändelsen .csv."),
+    "unsupported_file_type": ("fil", "Filtypen tas inte emot av flödet.", "Skicka någon av de filtyper som anges ovan."),
+    "missing_required_column": ("fil", "En obligatorisk kolumn saknas; meddelandet säger vilken och vilka rubriker som hittades.",
+                                "Lägg till kolumnen med en av de rubriker som står i tabellen ovan."),
+    "duplicate_column": ("fil", "Samma kolumn förekommer två gånger.", "Ta bort den ena kolumnen."),
+    "empty_file": ("fil", "Filen är tom eller har bara rubrikraden.",
+                   "Skicka ingen fil när det inte finns något att rapportera; annars exportera igen."),
+    "ambiguous_date_format": ("fil", "Datum som 1/3/2024 kan vara både 1 mars och 3 januari, och inget datum i filen avgör saken.",
+                              "Skriv datum som ÅÅÅÅ-MM-DD."),
+    "mixed_date_formats": ("fil", "En kolumn blandar datumformat.", "Använd samma format i hela kolumnen, helst ÅÅÅÅ-MM-DD."),
+    "invalid_json": ("fil", "Filen är ingen giltig JSON (ofta en avklippt fil).", "Hämta eller exportera filen igen."),
+    "unknown_reference_file": ("fil", "Filnamnet hör inte till referensdata.", "Använd exakt de filnamn som anges."),
+    "unparseable_file": ("fil", "Filen kan inte läsas som CSV.", "Exportera filen igen."),
+    "internal_error": ("fil", "Ett fel i inläsningen, inte i er fil.", "Kontakta förvaltningen av EST-systemet."),
+    "wrong_field_count": ("rad", "Raden har fler eller färre fält än rubrikraden (avklippt rad eller avgränsare i fritext).",
+                          "Sätt fritext med avgränsare inom citattecken, eller skicka en hel fil."),
+    "missing_value": ("rad", "Ett obligatoriskt värde saknas.", "Fyll i värdet och skicka en rättad fil."),
+    "invalid_date": ("rad", "Datumet finns inte (t.ex. 2021-02-30) eller kan inte läsas.", "Rätta datumet."),
+    "implausible_date": ("rad", "Datumet ligger före år 2000 eller efter att filen kom in.", "Rätta datumet."),
+    "invalid_number": ("rad", "Värdet är inget tal.", "Skriv talet med siffror, decimalkomma går bra."),
+    "invalid_coordinates": ("rad", "Koordinaterna ligger utanför Sverige i flödets koordinatsystem.",
+                            "Kontrollera att koordinaterna är i rätt system och inte har bytt plats."),
+    "invalid_geometry": ("rad", "Geometrin kan inte läsas.", "Exportera objektet igen från GIS."),
+    "value_not_allowed": ("rad", "Värdet är inte ett av de tillåtna.", "Använd ett av de tillåtna värdena."),
+    "value_out_of_range": ("rad", "Värdet ligger utanför den tillåtna skalan.", "Rätta värdet."),
+    "invalid_format": ("rad", "Värdet har fel format (t.ex. brottskod eller DeSO-kod).", "Rätta värdet."),
+    "invalid_week": ("rad", "Veckan finns inte eller kan inte läsas.", "Skriv veckan som ÅÅÅÅ-Wvv, t.ex. 2024-W10."),
+    "invalid_value": ("rad", "Värdet kan inte läsas som ja/nej.", "Skriv ja eller nej."),
+    "invalid_record": ("rad", "Posten i JSON-listan är inget objekt.", "Hämta filen igen."),
+}
+
+_ROW_CODES_BY_TYPE = {"date": ["invalid_date", "implausible_date"], "timestamp": ["invalid_date", "implausible_date"],
+                      "integer": ["invalid_number"], "double": ["invalid_number"], "bigint": ["invalid_number"]}
+
+
+def _codes(feed: Feed) -> list[str]:
+    codes = ["unknown_encoding", "unsupported_file_type", "missing_required_column", "duplicate_column", "empty_file"]
+    if "csv" in feed.formats:
+        codes += ["wrong_delimiter", "wrong_field_count"]
+    if "xlsx" in feed.formats:
+        codes += ["not_a_spreadsheet"]
+    if {"json", "geojson"} & set(feed.formats):
+        codes += ["invalid_json", "invalid_record"]
+    if any(c.type in ("date", "timestamp") for c in feed.file_columns):
+        codes += ["ambiguous_date_format", "mixed_date_formats"]
+    codes += ["missing_value"]
+    for col in feed.file_columns:
+        codes += _ROW_CODES_BY_TYPE.get(col.type, [])
+    if feed.coordinates or any(c.name == "geometry_wkt" for c in feed.columns):
+        codes += ["invalid_coordinates"]
+    if any(c.name == "geometry_wkt" for c in feed.columns):
+        codes += ["invalid_geometry", "unknown_reference_file"]
+    from data_checks.suites import value_rules
+
+    for exp in value_rules(feed):
+        code = (exp.meta or {}).get("reason_code")
+        if (exp.meta or {}).get("action") == "quarantine" and code:
+            codes.append(code)
+    if feed.name == "checklist":
+        codes.append("invalid_week")
+    if any(c.parse is not None for c in feed.file_columns):
+        codes += ["value_not_allowed"] if feed.name in ("checklist", "interventions") else []
+    if feed.name == "police_deso":
+        codes.append("invalid_format")
+    seen: list[str] = []
+    for c in codes + ["internal_error"]:
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def _column_row(col: Column) -> str:
+    aliases = ", ".join(f"`{a}`" for a in col.aliases) or ""
+    required = "ja" if col.required else "nej (kolumnen får saknas)"
+    blank = "ja" if col.nullable else "nej"
+    masked = " Fritext: personuppgifter maskeras." if col.masked else ""
+    return (f"| `{col.header}` | {required} | {blank} | {aliases} | {TYPE_SV[col.type]} | "
+            f"{col.description}{masked} |")
+
+
+def _format_section(feed: Feed) -> list[str]:
+    lines = []
+    if "csv" in feed.formats:
+        enc = " eller ".join("UTF-8 (med eller utan BOM)" if e == "utf-8" else "Windows-1252 (Excels 'CSV (semikolonavgränsad)')"
+                             for e in feed.encodings)
+        lines.append(f"- CSV (`.csv`), avgränsad med {DELIMITER_NAMES[feed.delimiter]}, teckenkodning {enc}. "
+                     "Fält med avgränsare eller radbrytning i sätts inom citattecken.")
+    if "xlsx" in feed.formats:
+        lines.append("- Excel-arbetsbok (`.xlsx`): första bladet läses; rubrikraden söks bland de tio första "
+                     "raderna, så titelrader ovanför går bra.")
+    if "json" in feed.formats:
+        lines.append("- JSON (`.json`): en lista med objekt; inbäddade objekt läses som `objekt.fält` (t.ex. `location.gps`).")
+    if "geojson" in feed.formats:
+        lines.append("- GeoJSON (`.geojson`): en FeatureCollection i SWEREF 99 TM (EPSG:3006); WGS84 räknas om.")
+    lines.append("- Rubrikerna jämförs utan hänsyn till stora/små bokstäver, mellanslag, å/ä/ö och skiljetecken "
+                 "(`OMRÅDES ID` = `Områdes-ID`). Kolumnernas ordning spelar ingen roll och extra kolumner ignoreras.")
+    if feed.null_tokens:
+        lines.append(f"- Saknade värden får skrivas som tomt fält eller {', '.join(f'`{t}`' for t in feed.null_tokens)}.")
+    return lines
+
+
+def _example(feed: Feed) -> list[str]:
+    texts = {"police_deso": examples.POLICE_DESO, "police_local": examples.POLICE_LOCAL.lstrip("\ufeff"),
+             "fault_reports": examples.FAULT_REPORTS, "field_observations": examples.FIELD_OBSERVATIONS,
+             "checklist": examples.CHECKLIST, "interventions": examples.INTERVENTIONS,
+             "safety_survey": examples.SAFETY_SURVEY, "addresses": examples.ADDRESSES,
+             "area_population": examples.POPULATION, "area_deso": examples.AREA_DESO}
+    key = feed.name if feed.name in texts else feed.table
+    if key in texts:
+        return ["```text", texts[key].rstrip("\n"), "```"]
+    if feed.name == "police_events":
+        return ["```json", json.dumps(examples.POLICE_EVENTS[:1], ensure_ascii=False, indent=1), "```"]
+    if feed.name == "property_incidents":
+        return ["| " + " | ".join(examples.PROPERTY_HEADER) + " |", "|" + "---|" * len(examples.PROPERTY_HEADER),
+                *["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in examples.PROPERTY_ROWS]]
+    doc = examples.AREAS if feed.table == "areas" else examples.PLACES
+    return ["```json", json.dumps(doc["features"][0], ensure_ascii=False), "```"]
+
+
+def _errors(feed: Feed) -> list[str]:
+    lines = ["| kod | gäller | vad det betyder | vad ni gör |", "|---|---|---|---|"]
+    for code in _codes(feed):
+        level, what, todo = ERRORS_SV[code]
+        lines.append(f"| `{code}` | {'hela filen (inget läses in)' if level == 'fil' else 'raden (resten läses in)'} "
+                     f"| {what} | {todo} |")
+    return lines
+
+
+def _table_section(feed: Feed, heading: str) -> list[str]:
+    return [
+        heading, "",
+        "| rubrik | obligatorisk kolumn | får vara tom | andra godkända rubriker | format | beskrivning |",
+        "|---|---|---|---|---|---|",
+        *[_column_row(c) for c in feed.file_columns],
+    ]
+
+
+def _drop_section(folder: str, example_name: str) -> list[str]:
+    return [
+        "## Så lämnar ni filen", "",
+        f"Lägg filen i mappen `landing/{folder}/` (under pipelinens datamapp, t.ex. `data/landing/{folder}/`). "
+        "Inläsningen startar av sig själv inom en minut.", "",
+        f"- Ge filen ett beskrivande namn, t.ex. `{example_name}`.",
+        "- Samma fil två gånger läses bara in en gång (innehållet jämförs, inte namnet).",
+        "- En rättad fil skickas med **samma filnamn**: den ersätter då den tidigare versionen helt, och den "
+        "gamla versionen syns som `superseded` i filregistret. Om den rättade filen inte kan läsas ligger den "
+        "gamla kvar.",
+        "- Skriv gärna till ett tillfälligt namn (`.part`, `.tmp`) och byt namn när filen är klar; sådana filer "
+        "och dolda filer (`.`, `~$`) läses inte.",
+        "- Originalfilen sparas oförändrad i arkivet. Fritext granskas innan den sparas i databasen: "
+        "personnummer och samordningsnummer, telefonnummer, e-postadresser och registreringsnummer ersätts med "
+        "`[personnummer]`, `[telefon]`, `[e-post]` och `[regnr]`. Skriv ändå aldrig namn eller personuppgifter.",
+        "- Varje rad kan spåras till filen och radnumret (som i Excel: rubrikraden är rad 1, titelrader räknas med). "
+        "Rader med fel läggs i karantän med fil, rad, kolumn och orsak; resten av filen läses in.",
+    ]
+
+
+def feed_page(feed: Feed) -> str:
+    name = examples.EXAMPLE_ROWS[feed.name][0]
+    lines = [
+        f"# {feed.title_sv}", "",
+        f"*Flöde `{feed.name}` → tabell `raw.{feed.table}`. Levereras av: {feed.partner_sv}.*", "",
+        "<!-- Genererad av `python -m est_pipeline.ingest.partner_docs`; ändra i est_pipeline/ingest/feeds/. -->", "",
+        *_drop_section(feed.name, name), "",
+        "## Format", "", *_format_section(feed), "",
+        *(["## Att tänka på", "", *[f"- {n}" for n in feed.notes_sv], ""] if feed.notes_sv else []),
+        *_table_section(feed, "## Kolumner"), "",
+        "Datum: ett format per kolumn och fil, ÅÅÅÅ-MM-DD (rekommenderas), D/M/ÅÅÅÅ (svenskt, dag först) eller "
+        "ÅÅÅÅMMDD, med eller utan tid (`22:14`). Excel-celler formaterade som datum går också bra.", "",
+        "## Exempel", "", *_example(feed), "",
+        "## Fel ni kan få", "",
+        "Felen syns i filregistret (`raw.file_registry`, kolumnerna `status`, `error_code`, `message`) och i "
+        "karantänen (`raw.quarantine`, kolumnerna `reason_code`, `reason`). Meddelandet anger alltid filen, och för "
+        "radfel raden, kolumnen och värdet.", "",
+        *_errors(feed), "",
+    ]
+    return "\n".join(lines)
+
+
+def reference_page() -> str:
+    lines = [
+        "# Referensdata: områden, platser, adresser, folkmängd, DeSO", "",
+        "*Flöde `reference` → tabellerna `raw.areas`, `raw.places`, `raw.addresses`, `raw.area_population`, "
+        "`raw.area_deso`. Levereras av: kommunen (adresser även fastighetsbolaget).*", "",
+        "<!-- Genererad av `python -m est_pipeline.ingest.partner_docs`; ändra i est_pipeline/ingest/feeds/. -->", "",
+        *_drop_section("reference", "areas.geojson"), "",
+        "Referensdata har **fasta filnamn**, ett per tabell. En ny version skickas med samma namn och ersätter "
+        "den gamla. Andra filnamn i mappen avvisas (`unknown_reference_file`).", "",
+    ]
+    for feed in REFERENCE_FEEDS:
+        lines += [f"## `{feed.file_name}` → `raw.{feed.table}`", "", *_format_section(feed), "",
+                  *_table_section(feed, "### Kolumner"), "", "### Exempel", "", *_example(feed), "",
+                  "### Fel ni kan få", "", *_errors(feed), ""]
+    return "\n".join(lines)
+
+
+def index_page() -> str:
+    lines = [
+        "# Filer till EST: så lämnar ni dem", "",
+        "Varje samverkanspart lämnar sina filer i en egen undermapp till `landing/` i pipelinens datamapp "
+        "(t.ex. `data/landing/`). En sida per flöde beskriver mappen, formatet, kolumnerna och de fel ni kan få.", "",
+        "| flöde (mapp) | vad | levereras av | sida |", "|---|---|---|---|",
+    ]
+    for feed in FEEDS.values():
+        lines.append(f"| `{feed.name}` | {feed.title_sv} | {feed.partner_sv} | [{feed.name}.md]({feed.name}.md) |")
+    lines.append("| `reference` | Områden, platser, adresser, folkmängd, DeSO | Kommunen | [reference.md](reference.md) |")
+    lines += [
+        "", "## Gemensamt för alla flöden", "",
+        "- Samma fil läses in en gång; en rättad fil med samma namn ersätter den gamla.",
+        "- En fil som inte alls kan läsas avvisas med ett meddelande (filregistret, `status = rejected`); "
+        "övriga filer läses in ändå.",
+        "- Enskilda felaktiga rader läggs i karantän med fil, rad, kolumn och orsak; resten av filen läses in. "
+        "För varje fil gäller: rader in = inlästa rader + rader i karantän.",
+        "- En fil med bara rubrikrad avvisas (`empty_file`): skicka ingen fil när ni inte har något att rapportera.",
+        "- Personuppgifter i fritext maskeras innan något sparas i databasen; originalfilen finns bara i arkivet.",
+        "- Datum: ÅÅÅÅ-MM-DD rekommenderas. D/M/ÅÅÅÅ och ÅÅÅÅMMDD går bra när filen är entydig.", "",
+    ]
+    return "\n".join(lines)
+
+
+def pages() -> dict[str, str]:
+    out = {f"{feed.name}.md": feed_page(feed) for feed in FEEDS.values()}
+    out["reference.md"] = reference_page()
+    out["README.md"] = index_page()
+    return out
+
+
+def write(target: Path = DOCS_DIR) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in pages().items():
+        (target / name).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1]) if len(sys.argv) > 1 else DOCS_DIR)

@@ -1,0 +1,125 @@
+"""The shape of a feed contract, shared by every feed module.
+
+A feed is declared as data (its columns, their types and aliases, which are free text)
+so that the reader, the raw table DDL, the great-expectations suite and the partner
+documentation all come from one place and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+#: Raw column types and their DuckDB names.
+DUCKDB_TYPES = {
+    "text": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMPTZ",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
+
+PROVENANCE_COLUMNS = (
+    ("_file_name", "VARCHAR"),
+    ("_content_hash", "VARCHAR"),
+    ("_row_number", "INTEGER"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+
+class FileRejected(Exception):
+    """The file cannot be read at all; ``message`` is written for the partner."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class RowProblem(Exception):
+    """One value of one row is unusable: the row goes to quarantine."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Column:
+    """One raw column. ``header`` is the partner's canonical heading."""
+
+    name: str
+    header: str
+    type: str = "text"
+    #: The heading must be in the file (else the file is refused).
+    required: bool = True
+    #: A blank value is allowed (else the row is quarantined as missing_value).
+    nullable: bool = False
+    aliases: tuple[str, ...] = ()
+    #: Free text screened for personal data before it is written.
+    masked: bool = False
+    #: Dates that may lie in the future (planned end of an intervention).
+    future_ok: bool = False
+    #: Feed-specific typing of the cell text, replacing the generic one for this
+    #: column (raise RowProblem to refuse the value).
+    parse: Callable[[str], Any] | None = None
+    #: Filled by the feed's row hook, never read from the file.
+    derived: bool = False
+    #: Read from the file but not stored (the row hook turns it into other columns).
+    in_table: bool = True
+    #: For the partner documentation.
+    description: str = ""
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A landing sub-folder and the raw table it fills."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    #: Accepted file kinds: csv, xlsx, json, geojson.
+    formats: tuple[str, ...]
+    #: Expected CSV delimiter (others are accepted when the headings match).
+    delimiter: str = ";"
+    #: Encodings tried in order for text files.
+    encodings: tuple[str, ...] = ("utf-8",)
+    #: Cell values meaning "no value" besides blank.
+    null_tokens: tuple[str, ...] = ()
+    #: Columns whose date places a row in a week (first non-blank wins), for the
+    #: ``weeks_touched`` metadata that lets late files re-run their weeks.
+    event_date: tuple[str, ...] = ()
+    #: Only this file name belongs to the feed (reference data: one file per table).
+    file_name: str | None = None
+    #: The landing sub-folder when several feeds share one (reference data).
+    folder: str | None = None
+    #: Feed-specific typing of a row after the generic pass: may fill derived columns,
+    #: raise RowProblem. Receives the typed row, the raw cells by column name and the
+    #: file's arrival time.
+    row_hook: Callable[[dict[str, Any], dict[str, Any], datetime], None] | None = None
+    #: Coordinate pairs to check: (north/lat column, east/lon column, system).
+    coordinates: tuple[tuple[str, str, str], ...] = ()
+    title_sv: str = ""
+    partner_sv: str = ""
+    notes_sv: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def landing_folder(self) -> str:
+        return self.folder or self.name
+
+    @property
+    def file_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.derived)
+
+    @property
+    def table_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.in_table)

@@ -34,12 +34,10 @@ def _demo_period() -> tuple[date, date] | None:
     if not truth_file.exists():
         return None
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
-    period = truth.get("period") or {}
-    first = period.get("first_week_start") or period.get("start")
-    last = period.get("last_week_start") or period.get("end")
-    if not first or not last:
-        return None
-    return date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
+    period = truth["period"]
+    first = date.fromisoformat(period["start_date"])
+    last = date.fromisoformat(period["end_date_exclusive"]) - timedelta(days=7)
+    return first, last
 
 
 def _partition_keys_in(

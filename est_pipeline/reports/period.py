@@ -1,0 +1,180 @@
+"""The prioritisation report for one analysis period (quarter, or tertial where so configured).
+
+The EST group decides next period's insatser from it: the need × influence matrix, the ranked
+areas, what drives each area's need, which intervention each partner is suggested to own, and
+the hot-spot class. Figures are the rows of the ``marts.period_*`` and ``marts.hot_spots``
+marts for the period, tagged with their source like the weekly report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from est_pipeline.reports import charts, html
+from est_pipeline.reports import vocabulary as vocab
+from est_pipeline.reports.marts import fetch, relation_exists, require
+from est_pipeline.settings import DBT_PROJECT_DIR, get_settings
+
+PRIORITISATION = "marts.period_prioritisation"
+DRIVERS = "marts.period_priority_drivers"
+SUGGESTED = "marts.period_suggested_interventions"
+HOT_SPOTS = "marts.hot_spots"
+
+PRIORITISATION_COLUMNS = [
+    "area_id", "period_start", "need", "influence", "priority_rank", "quadrant",
+    "is_high_need", "is_high_influence", "events", "events_per_1000",
+]
+DRIVER_COLUMNS = ["area_id", "period_start", "category", "driver_rank", "events", "need_share"]
+SUGGESTED_COLUMNS = ["area_id", "period_start", "intervention_type", "responsible_partner", "category"]
+HOT_SPOT_COLUMNS = ["unit_type", "area_id", "period_start", "hot_spot_class"]
+#: The defaults of the dbt vars ``high_need_threshold`` / ``high_influence_threshold`` in
+#: ``period_prioritisation.sql``.
+DEFAULT_HIGH_NEED = 1.0
+DEFAULT_HIGH_INFLUENCE = 0.5
+#: Drivers listed per area.
+TOP_DRIVERS = 3
+
+
+def period_label(period_start: date, analysis_period: str | None = None) -> str:
+    """``2021-04-01`` -> ``2021-Q2`` (quarters) or ``2021-T2`` (tertials)."""
+    kind = analysis_period or get_settings().analysis_period
+    if kind == "tertial":
+        return f"{period_start.year}-T{(period_start.month - 1) // 4 + 1}"
+    return f"{period_start.year}-Q{(period_start.month - 1) // 3 + 1}"
+
+
+def period_name_sv(period_start: date, analysis_period: str | None = None) -> str:
+    kind = analysis_period or get_settings().analysis_period
+    label = period_label(period_start, kind)
+    number = label[-1]
+    return f"{'tertial' if kind == 'tertial' else 'kvartal'} {number} {period_start.year}"
+
+
+def quadrant_thresholds() -> tuple[float, float]:
+    """The need and influence thresholds the mart's quadrants use (dbt vars, same defaults).
+
+    The plot draws its dividing lines where the mart divides, so a point's position and the
+    quadrant in the table never disagree.
+    """
+    with open(DBT_PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as handle:
+        variables = (yaml.safe_load(handle) or {}).get("vars", {}) or {}
+    return (
+        float(variables.get("high_need_threshold", DEFAULT_HIGH_NEED)),
+        float(variables.get("high_influence_threshold", DEFAULT_HIGH_INFLUENCE)),
+    )
+
+
+def report_path(reports_dir: Path, period_start: date) -> Path:
+    return reports_dir / "period" / f"prioritering_{period_label(period_start)}.html"
+
+
+@dataclass
+class PeriodReport:
+    path: Path
+    summary_md: str
+    main_chart: str
+    n_areas: int
+
+
+def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[str, Any]:
+    require(con, PRIORITISATION, PRIORITISATION_COLUMNS, "period")
+    require(con, DRIVERS, DRIVER_COLUMNS, "period")
+    require(con, SUGGESTED, SUGGESTED_COLUMNS, "period")
+    require(con, "raw.areas", ["area_id", "area_name", "municipality_name"], "period")
+    areas = fetch(con, "select area_id, area_name, municipality_name from raw.areas order by area_id")
+    names = {a["area_id"]: a["area_name"] for a in areas}
+    ranked = fetch(
+        con,
+        f"select * from {PRIORITISATION} where period_start = ? order by priority_rank, area_id",
+        [period_start],
+    )
+    drivers = fetch(
+        con,
+        f"select * from {DRIVERS} where period_start = ? and driver_rank <= ? "
+        "order by area_id, driver_rank",
+        [period_start, TOP_DRIVERS],
+    )
+    suggested = fetch(
+        con,
+        f"select * from {SUGGESTED} where period_start = ? "
+        "order by responsible_partner, area_id, intervention_type",
+        [period_start],
+    )
+    hot_spots: dict[str, dict[str, Any]] = {}
+    if relation_exists(con, HOT_SPOTS):
+        require(con, HOT_SPOTS, HOT_SPOT_COLUMNS, "period")
+        for row in fetch(
+            con,
+            f"select * from {HOT_SPOTS} where period_start = ? and unit_type = 'area'",
+            [period_start],
+        ):
+            hot_spots[row["area_id"]] = row
+
+    drivers_by_area: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in drivers:
+        drivers_by_area[row["area_id"]].append(row)
+    by_partner: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in suggested:
+        by_partner[row["responsible_partner"]].append(row)
+    partner_order = [p for p in vocab.PARTNERS_SV if p in by_partner] + sorted(
+        p for p in by_partner if p not in vocab.PARTNERS_SV
+    )
+
+    chart = ""
+    if ranked:
+        needs = [float(r["need"]) for r in ranked]
+        influences = [float(r["influence"]) for r in ranked]
+        need_split, influence_split = quadrant_thresholds()
+        chart = charts.need_influence_matrix(
+            [names.get(r["area_id"], r["area_id"]) for r in ranked],
+            needs,
+            influences,
+            [int(r["priority_rank"]) for r in ranked],
+            need_split,
+            influence_split,
+            [bool(r["is_high_need"] and r["is_high_influence"]) for r in ranked],
+        )
+    kind = get_settings().analysis_period
+    return {
+        "label": period_label(period_start, kind),
+        "period_name": period_name_sv(period_start, kind),
+        "period_start": period_start,
+        "municipality": next((a["municipality_name"] for a in areas if a["municipality_name"]), ""),
+        "names": names,
+        "ranked": ranked,
+        "drivers": drivers_by_area,
+        "by_partner": [(p, by_partner[p]) for p in partner_order],
+        "hot_spots": hot_spots,
+        "hot_spot_sv": vocab.HOT_SPOTS_SV,
+        "quadrant_sv": vocab.QUADRANTS_SV,
+        "chart": chart,
+    }
+
+
+def _summary_markdown(ctx: dict[str, Any], path: Path) -> str:
+    lines = [f"**Prioritering {ctx['period_name']}** ({ctx['label']})", ""]
+    for row in ctx["ranked"][:5]:
+        lines.append(
+            f"{row['priority_rank']}. {ctx['names'].get(row['area_id'], row['area_id'])}: "
+            f"behov {html.fmt_number(row['need'], 2)}, påverkan {html.fmt_number(row['influence'], 2)}"
+        )
+    if not ctx["ranked"]:
+        lines.append("Inga områden i prioriteringen för perioden.")
+    lines += ["", f"Rapport: `{path}`"]
+    return "\n".join(lines)
+
+
+def render_period_report(
+    con: duckdb.DuckDBPyConnection, period_start: date, reports_dir: Path
+) -> PeriodReport:
+    ctx = build_context(con, period_start)
+    path = report_path(reports_dir, period_start)
+    html.write_report(path, html.render("period.html", **ctx))
+    return PeriodReport(path, _summary_markdown(ctx, path), ctx["chart"], len(ctx["ranked"]))

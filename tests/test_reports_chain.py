@@ -1,0 +1,89 @@
+"""The weekly lägesbild on the real chain: generated demo feeds → ingest → dbt → report.
+
+The report's figures must equal the marts BI users query, for the partition rendered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from test_reports_support import assert_figures_match, figures
+
+from est_pipeline.reports.html import external_references
+from est_pipeline.settings import get_settings
+
+FIRST_WEEK = "2021-01-04"  # 2021-W01
+LAST_WEEK = "2021-05-17"  # 2021-W20
+REPORT_WEEKS = ("2021-05-10", "2021-05-17")
+
+
+def _materialise(defs: dg.Definitions, instance: dg.DagsterInstance, keys, tags=None) -> None:
+    result = dg.materialize(
+        list(defs.assets or []), resources=defs.resources, instance=instance,
+        selection=list(keys), tags=tags, raise_on_error=False,
+    )
+    failures = [
+        f"{e.step_key}: {e.event_specific_data.error.message.strip()[:1500]}"
+        for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert result.success, "\n".join(failures)
+
+
+def test_weekly_report_equals_the_real_marts(est_env: Path) -> None:
+    from est_pipeline.demo import DemoConfig, generate
+
+    generate(est_env, DemoConfig(areas=4, weeks=20, start_week="2021-W01"))
+    from est_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    weekly_pdef = graph.get(dg.AssetKey(["weekly_situation"])).partitions_def
+    unpartitioned, weekly = [], []
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable or node.group_name in {"reports", "publish"}:
+            continue
+        if node.partitions_def is None:
+            unpartitioned.append(key)
+        elif node.partitions_def == weekly_pdef:
+            weekly.append(key)
+    instance = dg.DagsterInstance.ephemeral()
+    _materialise(defs, instance, unpartitioned)
+    _materialise(defs, instance, weekly, {ASSET_PARTITION_RANGE_START_TAG: FIRST_WEEK,
+                                          ASSET_PARTITION_RANGE_END_TAG: LAST_WEEK})
+    _materialise(defs, instance, [dg.AssetKey("weekly_report")],
+                 {ASSET_PARTITION_RANGE_START_TAG: REPORT_WEEKS[0],
+                  ASSET_PARTITION_RANGE_END_TAG: REPORT_WEEKS[1]})
+
+    reports = get_settings().reports_dir / "weekly"
+    assert sorted(p.name for p in reports.glob("*.html")) == [
+        "lagesbild_2021-W19.html", "lagesbild_2021-W20.html"]
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        for week, label in zip(REPORT_WEEKS, ("2021-W19", "2021-W20")):
+            text = (reports / f"lagesbild_{label}.html").read_text(encoding="utf-8")
+            checked = assert_figures_match(con, text, {
+                "weekly_situation": (
+                    "select * from marts.weekly_situation where week_start = ?", [week],
+                    ["area_id", "category"]),
+                "weekly_area_summary": (
+                    "select * from marts.weekly_area_summary where week_start = ?", [week],
+                    ["area_id"]),
+            })
+            assert checked > 20
+            totals = {f["key"]: int(f["value"]) for f in figures(text)
+                      if f["mart"] == "weekly_area_summary" and f["col"] == "events_total"}
+            mart_totals = dict(con.execute(
+                "select area_id, events_total from marts.weekly_area_summary where week_start = ?",
+                [week]).fetchall())
+            assert totals == mart_totals and len(totals) == 4
+            flagged = con.execute(
+                "select count(*) from marts.weekly_situation where week_start = ? and is_unusually_high",
+                [week]).fetchone()[0]
+            shown_flags = [f for f in figures(text) if f["col"] == "exceedance_probability"]
+            assert len(shown_flags) >= flagged
+            assert external_references(text) == []

@@ -205,10 +205,10 @@ def _print_summary(seconds: float) -> None:
     with connect(read_only=True) as con:
         tables = con.execute(
             """
-            select table_schema, table_name, estimated_size
+            select schema_name, table_name, estimated_size
             from duckdb_tables()
-            where table_schema in ('raw', 'marts')
-            order by table_schema, table_name
+            where schema_name in ('raw', 'marts')
+            order by schema_name, table_name
             """
         ).fetchall()
         print(f"Working warehouse: {settings.warehouse_path}")

@@ -1,0 +1,530 @@
+"""Build the published warehouse as a new file and swap it in atomically.
+
+Why a second file: DuckDB lets one process write a file, and while it does, even read-only
+readers in other processes fail with ``Could not set lock on file``. BI tools therefore
+never open the working warehouse. They open ``published_warehouse_path`` read-only, and
+the pipeline never opens that path for writing: it builds the next state in a temp file in
+the same folder, checkpoints and closes it (no ``.wal`` left), then ``os.replace``-s it
+onto the published path. On POSIX the rename is atomic: a reader that opened the old file
+keeps reading the old inode to the end of its connection, a new connection sees the new
+file, and nobody ever sees a mix or a lock. If anything fails before the rename (or the
+process is killed), the published file is untouched and the temp file is removed, now or
+by the next publish.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from est_pipeline.lib.warehouse import connect
+from est_pipeline.publish import comments, rules
+from est_pipeline.publish.contents import (
+    MARTS_SCHEMA,
+    META_SCHEMA,
+    REFERENCE_SCHEMA,
+    REFERENCE_TABLES,
+)
+from est_pipeline.settings import REPO_ROOT, get_settings
+
+log = logging.getLogger(__name__)
+
+_SOURCE_ALIAS = "working"
+_PUBLISHED_ALIAS = "published"
+#: The oldest DuckDB release that can read the published file (see _open_new_file).
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
+_TEMP_SUFFIX = ".tmp"
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the published warehouse was left as it was."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where one published mart came from, as the orchestrator knows it."""
+
+    table: str
+    asset_key: str | None = None
+    run_id: str | None = None
+    partition: str | None = None
+    materialized_at: datetime | None = None
+    partitions_materialized: int | None = None
+    first_partition: str | None = None
+    last_partition: str | None = None
+
+
+@dataclass
+class PublicationResult:
+    path: Path
+    published_at: datetime
+    run_id: str
+    row_counts: dict[str, int] = field(default_factory=dict)
+    suppressed_rows: dict[str, int] = field(default_factory=dict)
+    first_week_start: object | None = None
+    last_week_start: object | None = None
+    seconds: float = 0.0
+
+
+def publish_warehouse(
+    *,
+    run_id: str = "manual",
+    sources: Sequence[SourceInfo] = (),
+    source_path: Path | None = None,
+    target_path: Path | None = None,
+    manifest_path: Path | None = None,
+    lock_timeout_s: float = 300.0,
+    after_table: Callable[[str], None] | None = None,
+) -> PublicationResult:
+    """Publish every mart and the reference tables as one new, consistent state.
+
+    ``after_table`` is called with each table name once it is copied (progress logging,
+    and the crash tests that kill a publish half-way).
+    """
+    settings = get_settings()
+    source = Path(source_path or settings.warehouse_path)
+    target = Path(target_path or settings.published_warehouse_path)
+    if not source.exists():
+        raise PublishError(f"{source}: the working warehouse does not exist; nothing to publish")
+    # An explicit manifest must be readable; the automatic ones are tried best first.
+    manifests = [Path(manifest_path)] if manifest_path is not None else comments.find_manifests()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    with _publisher_lock(target):
+        _remove_stale_temp_files(target)
+        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+        try:
+            result = _build(
+                temp,
+                source=source,
+                run_id=run_id,
+                sources=sources,
+                manifests=manifests,
+                strict_manifest=manifest_path is not None,
+                threshold=settings.small_count_threshold,
+                survey_min=settings.survey_min_group_size,
+                lock_timeout_s=lock_timeout_s,
+                after_table=after_table,
+            )
+            _verify(temp, result.row_counts)
+            _fsync(temp)
+            os.replace(temp, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            _unlink_quietly(temp)
+            _unlink_quietly(temp.with_name(temp.name + ".wal"))
+            raise
+    result.path = target
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "Published %d tables (%s rows) to %s in %.1f s",
+        len(result.row_counts),
+        sum(result.row_counts.values()),
+        target,
+        result.seconds,
+    )
+    return result
+
+
+def _build(
+    temp: Path,
+    *,
+    source: Path,
+    run_id: str,
+    sources: Sequence[SourceInfo],
+    manifests: list[Path],
+    strict_manifest: bool,
+    threshold: int,
+    survey_min: int,
+    lock_timeout_s: float,
+    after_table: Callable[[str], None] | None,
+) -> PublicationResult:
+    published_at = datetime.now(UTC)
+    result = PublicationResult(path=temp, published_at=published_at, run_id=run_id)
+    if strict_manifest:
+        dbt_docs = comments.docs_from_manifest(manifests[0], MARTS_SCHEMA)
+    else:
+        _, dbt_docs = comments.docs_from_first_readable(manifests, MARTS_SCHEMA)
+    with _open_new_file(temp) as con:
+        _attach_read_only(con, source, lock_timeout_s)
+        for schema in (MARTS_SCHEMA, REFERENCE_SCHEMA, META_SCHEMA):
+            con.execute(f"CREATE SCHEMA {schema}")
+
+        for table, table_type in _source_marts(con):
+            columns = _columns(con, MARTS_SCHEMA, table)
+            plan = rules.plan_for(table, columns)
+            try:
+                con.execute(
+                    f"CREATE TABLE {MARTS_SCHEMA}.{_q(table)} AS SELECT\n  "
+                    f"{plan.select_list(threshold, survey_min)}\n"
+                    f"FROM {_SOURCE_ALIAS}.{MARTS_SCHEMA}.{_q(table)}"
+                )
+            except duckdb.Error as exc:
+                raise PublishError(
+                    f"{source}: cannot publish {MARTS_SCHEMA}.{table} ({table_type.lower()}): {exc}"
+                ) from exc
+            docs = comments.merge(_catalog_docs(con, table), dbt_docs.get(table))
+            _write_comments(con, MARTS_SCHEMA, table, docs, plan.describe(threshold, survey_min))
+            result.row_counts[f"{MARTS_SCHEMA}.{table}"] = _count(con, MARTS_SCHEMA, table)
+            result.suppressed_rows[f"{MARTS_SCHEMA}.{table}"] = (
+                _count(con, MARTS_SCHEMA, table, f"WHERE {rules.FLAG_COLUMN}")
+                if plan.applies
+                else 0
+            )
+            if after_table:
+                after_table(f"{MARTS_SCHEMA}.{table}")
+
+        for ref in REFERENCE_TABLES:
+            picked = _pick_reference_source(con, ref)
+            if picked is None:
+                log.info("Reference table %s: no source in the working warehouse", ref.name)
+                continue
+            schema, table, mapping = picked
+            select = ", ".join(f"{expr} AS {_q(col)}" for col, expr in mapping.items())
+            con.execute(
+                f"CREATE TABLE {REFERENCE_SCHEMA}.{_q(ref.name)} AS "
+                f"SELECT DISTINCT {select} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)}"
+            )
+            _write_comments(
+                con,
+                REFERENCE_SCHEMA,
+                ref.name,
+                comments.TableDocs(ref.description, dict(ref.column_docs)),
+                {},
+            )
+            result.row_counts[f"{REFERENCE_SCHEMA}.{ref.name}"] = _count(
+                con, REFERENCE_SCHEMA, ref.name
+            )
+            result.suppressed_rows[f"{REFERENCE_SCHEMA}.{ref.name}"] = 0
+            if after_table:
+                after_table(f"{REFERENCE_SCHEMA}.{ref.name}")
+
+        result.first_week_start, result.last_week_start = _week_span(con)
+        _write_publication(con, result, source, sources, threshold, survey_min)
+        con.execute(f"DETACH {_SOURCE_ALIAS}")
+        con.execute(f"CHECKPOINT {_PUBLISHED_ALIAS}")
+    return result
+
+
+@contextmanager
+def _open_new_file(temp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The new published file, written in a storage format older BI drivers can read.
+
+    DuckDB 2.0 writes ``v2.0.0+`` files by default, which the DuckDB ODBC driver or
+    Power BI connector of an analyst's PC (often a 1.x release) refuses to open. ATTACH
+    with an explicit STORAGE_VERSION is the only way to choose the format, hence an
+    in-memory connection with the new file attached and made the default database.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"ATTACH {comments.sql_literal(str(temp))} AS {_PUBLISHED_ALIAS} "
+            f"(STORAGE_VERSION {comments.sql_literal(PUBLISHED_STORAGE_VERSION)})"
+        )
+        con.execute(f"USE {_PUBLISHED_ALIAS}")
+        yield con
+        con.execute("USE memory")
+        con.execute(f"DETACH {_PUBLISHED_ALIAS}")
+    finally:
+        con.close()
+
+
+def _attach_read_only(con: duckdb.DuckDBPyConnection, source: Path, timeout_s: float) -> None:
+    """Attach the working warehouse read-only, waiting while another process writes it.
+
+    Runs are serialised (run queue, ``warehouse`` pool), so waiting is the exception: an
+    analyst's ad-hoc session or a run started outside the queue.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            con.execute(f"ATTACH {comments.sql_literal(str(source))} AS {_SOURCE_ALIAS} (READ_ONLY)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise PublishError(f"{source}: cannot open the working warehouse: {exc}") from exc
+            log.info("Working warehouse is locked by another process; retrying in %.1f s", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _source_marts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return con.execute(
+        """
+        SELECT table_name, table_type FROM information_schema.tables
+        WHERE table_catalog = ? AND table_schema = ?
+        ORDER BY table_name
+        """,
+        [_SOURCE_ALIAS, MARTS_SCHEMA],
+    ).fetchall()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[rules.Column]:
+    rows = con.execute(
+        """
+        SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_catalog = ? AND table_schema = ? AND table_name = ?
+        ORDER BY ordinal_position
+        """,
+        [_SOURCE_ALIAS, schema, table],
+    ).fetchall()
+    return [rules.Column(name, dtype) for name, dtype in rows]
+
+
+def _catalog_docs(con: duckdb.DuckDBPyConnection, table: str) -> comments.TableDocs:
+    """Comments the working warehouse already carries (dbt persist_docs, estimation)."""
+    row = con.execute(
+        """
+        SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?
+          AND table_name = ?
+        UNION ALL
+        SELECT comment FROM duckdb_views() WHERE database_name = ? AND schema_name = ?
+          AND view_name = ?
+        """,
+        [_SOURCE_ALIAS, MARTS_SCHEMA, table] * 2,
+    ).fetchone()
+    cols = con.execute(
+        """
+        SELECT column_name, comment FROM duckdb_columns()
+        WHERE database_name = ? AND schema_name = ? AND table_name = ? AND comment IS NOT NULL
+        """,
+        [_SOURCE_ALIAS, MARTS_SCHEMA, table],
+    ).fetchall()
+    return comments.TableDocs(row[0] if row else None, {c: text for c, text in cols if text})
+
+
+def _write_comments(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    docs: comments.TableDocs,
+    rule_notes: dict[str, str],
+) -> None:
+    existing = {c.name for c in _published_columns(con, schema, table)}
+    if docs.description:
+        con.execute(
+            f"COMMENT ON TABLE {schema}.{_q(table)} IS {comments.sql_literal(docs.description)}"
+        )
+    for column in sorted(existing):
+        text = " ".join(
+            _sentence(t) for t in (docs.columns.get(column), rule_notes.get(column)) if t
+        )
+        if text:
+            con.execute(
+                f"COMMENT ON COLUMN {schema}.{_q(table)}.{_q(column)} IS {comments.sql_literal(text)}"
+            )
+
+
+def _published_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[rules.Column]:
+    rows = con.execute(
+        """
+        SELECT column_name, data_type FROM duckdb_columns()
+        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        """,
+        [schema, table],
+    ).fetchall()
+    return [rules.Column(n, t) for n, t in rows]
+
+
+def _pick_reference_source(
+    con: duckdb.DuckDBPyConnection, ref
+) -> tuple[str, str, dict[str, str]] | None:
+    for schema, table, mapping in ref.sources:
+        cols = {c.name for c in _columns(con, schema, table)}
+        if cols and set(mapping.values()) <= cols:
+            return schema, table, {k: _q(v) for k, v in mapping.items()}
+    return None
+
+
+def _week_span(con: duckdb.DuckDBPyConnection) -> tuple[object | None, object | None]:
+    """First and last week_start over every published mart that has one."""
+    tables = con.execute(
+        """
+        SELECT table_name FROM duckdb_columns()
+        WHERE database_name = current_database() AND schema_name = ? AND column_name = 'week_start'
+        """,
+        [MARTS_SCHEMA],
+    ).fetchall()
+    if not tables:
+        return None, None
+    union = " UNION ALL ".join(
+        f"SELECT min(week_start) AS lo, max(week_start) AS hi FROM {MARTS_SCHEMA}.{_q(t)}"
+        for (t,) in tables
+    )
+    lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({union})").fetchone()
+    return lo, hi
+
+
+def _write_publication(
+    con: duckdb.DuckDBPyConnection,
+    result: PublicationResult,
+    source: Path,
+    sources: Sequence[SourceInfo],
+    threshold: int,
+    survey_min: int,
+) -> None:
+    partition_summary = "; ".join(
+        f"{s.table}: {s.first_partition} .. {s.last_partition} ({s.partitions_materialized})"
+        for s in sources
+        if s.first_partition
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {META_SCHEMA}.publication (
+            published_at TIMESTAMPTZ, run_id VARCHAR, source_warehouse VARCHAR,
+            pipeline_version VARCHAR, tables INTEGER, total_rows BIGINT,
+            first_week_start DATE, last_week_start DATE, partitions VARCHAR,
+            small_count_threshold INTEGER, survey_min_group_size INTEGER)
+        """
+    )
+    con.execute(
+        f"INSERT INTO {META_SCHEMA}.publication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.published_at,
+            result.run_id,
+            str(source),
+            pipeline_version(),
+            len(result.row_counts),
+            sum(result.row_counts.values()),
+            result.first_week_start,
+            result.last_week_start,
+            partition_summary or None,
+            threshold,
+            survey_min,
+        ],
+    )
+    by_table = {s.table: s for s in sources}
+    con.execute(
+        f"""
+        CREATE TABLE {META_SCHEMA}.published_tables (
+            table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, suppressed_rows BIGINT,
+            source_asset VARCHAR, source_run_id VARCHAR, source_partition VARCHAR,
+            materialized_at TIMESTAMPTZ, partitions_materialized INTEGER,
+            first_partition VARCHAR, last_partition VARCHAR)
+        """
+    )
+    for qualified, rows in result.row_counts.items():
+        schema, table = qualified.split(".", 1)
+        info = by_table.get(table) if schema == MARTS_SCHEMA else None
+        con.execute(
+            f"INSERT INTO {META_SCHEMA}.published_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                schema,
+                table,
+                rows,
+                result.suppressed_rows.get(qualified, 0),
+                info.asset_key if info else None,
+                info.run_id if info else None,
+                info.partition if info else None,
+                info.materialized_at if info else None,
+                info.partitions_materialized if info else None,
+                info.first_partition if info else None,
+                info.last_partition if info else None,
+            ],
+        )
+    for table, text in {
+        "publication": "One row: when this published state was built, by which Dagster run, "
+        "from which warehouse and partitions, and the small-count settings applied.",
+        "published_tables": "One row per published table: rows, rows with suppressed values, "
+        "and the Dagster run and partitions that last materialised the mart.",
+    }.items():
+        con.execute(f"COMMENT ON TABLE {META_SCHEMA}.{table} IS {comments.sql_literal(text)}")
+
+
+def _verify(temp: Path, expected: dict[str, int]) -> None:
+    """Reopen the finished file read-only: what BI tools will open must open, complete."""
+    with connect(temp, read_only=True) as con:
+        for qualified, rows in expected.items():
+            schema, table = qualified.split(".", 1)
+            got = _count(con, schema, table)
+            if got != rows:
+                raise PublishError(f"{temp}: {qualified} has {got} rows after checkpoint, expected {rows}")
+    if temp.with_name(temp.name + ".wal").exists():
+        raise PublishError(f"{temp}: a .wal file is left after CHECKPOINT and close")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
+
+
+def _count(con: duckdb.DuckDBPyConnection, schema: str, table: str, where: str = "") -> int:
+    return con.execute(f"SELECT count(*) FROM {schema}.{_q(table)} {where}").fetchone()[0]
+
+
+@contextmanager
+def _publisher_lock(target: Path) -> Iterator[None]:
+    """One publisher per published file, even outside the run queue (e.g. ad-hoc CLI)."""
+    lock_path = target.parent / f".{target.name}.lock"
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Temp files of publishes that were killed; safe because we hold the publisher lock."""
+    for stale in target.parent.glob(f".{target.name}.*{_TEMP_SUFFIX}*"):
+        log.info("Removing stale temp file %s", stale)
+        _unlink_quietly(stale)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def pipeline_version() -> str:
+    try:
+        version = metadata.version("est_pipeline")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{version}+{commit}" if commit else version
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

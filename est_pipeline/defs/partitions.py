@@ -28,9 +28,18 @@ _PERIOD_CRONS = {
 }
 
 
+def _first_thursday(partition_start: str) -> date:
+    """The Thursday of the first ISO week: it decides which year (and period) the week is in.
+
+    2019-12-30 is the Monday of 2020-W01, so the first year partition is 2020, not a
+    two-day 2019.
+    """
+    return date.fromisoformat(partition_start) + timedelta(days=3)
+
+
 def _period_start(partition_start: str) -> str:
     """The first analysis period that contains the first week."""
-    first = date.fromisoformat(partition_start)
+    first = _first_thursday(partition_start)
     months = (1, 4, 7, 10) if _settings.analysis_period == "quarter" else (1, 5, 9)
     start_month = max(m for m in months if m <= first.month)
     return date(first.year, start_month, 1).isoformat()
@@ -45,7 +54,7 @@ analysis_period_partitions = dg.TimeWindowPartitionsDefinition(
 
 yearly_partitions = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *",
-    start=f"{date.fromisoformat(_settings.partition_start).year}-01-01",
+    start=f"{_first_thursday(_settings.partition_start).year}-01-01",
     timezone=_settings.timezone,
     fmt="%Y-%m-%d",
 )

@@ -1,7 +1,26 @@
-"""Dagster definitions for the prioritisation concern."""
+"""Dagster definitions for the prioritisation concern: the period and yearly dbt marts,
+their jobs and the period schedule.
+
+The dbt CLI resource is bound under its own key (:data:`DBT_RESOURCE_KEY`): the concerns'
+definitions are merged by identity of resources, and each concern must also stand alone
+(the publish concern resolves each one's asset specs by itself).
+"""
 
 import dagster as dg
 
+from est_pipeline.defs.dbt.project import dbt_resource
+from est_pipeline.defs.prioritisation.assets import DBT_RESOURCE_KEY, get_prioritisation_assets
+from est_pipeline.defs.prioritisation.schedules import (
+    period_prioritisation_job,
+    period_prioritisation_schedule,
+    yearly_followup_job,
+)
+
 
 def build_defs() -> dg.Definitions:
-    return dg.Definitions()
+    return dg.Definitions(
+        assets=list(get_prioritisation_assets()),
+        jobs=[period_prioritisation_job(), yearly_followup_job()],
+        schedules=[period_prioritisation_schedule()],
+        resources={DBT_RESOURCE_KEY: dbt_resource()},
+    )

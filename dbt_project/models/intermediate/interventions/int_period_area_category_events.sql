@@ -1,0 +1,107 @@
+{{ config(materialized='ephemeral') }}
+
+{#- Area × analysis period × category: deduplicated events (int_events__deduplicated,
+    is_counted) by the event's date, with the area's residents and what the seeds say about
+    the category. Every area × complete period × category is present, zeros included.
+    Covers the run's window plus as many periods before it as the trend (var trend_periods)
+    and the hot-spot window (var hot_spot_periods) look back. -#}
+
+{%- set lookback = [var('trend_periods', 4), var('hot_spot_periods', 8)] | max -%}
+
+with periods as (
+    select *
+    from {{ ref('int_analysis_periods') }}
+    where period_start >= {{ est_period_shift(window_start(), -lookback) }}
+        and period_start < {{ window_end() }}
+),
+
+areas as (
+    select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
+),
+
+population as (
+    select area_id, population_year, population
+    from {{ ref('stg_reference__area_population') }}
+    where population is not null
+),
+
+earliest_population as (
+    select area_id, arg_min(population, population_year) as population
+    from population
+    group by area_id
+),
+
+-- A category is addressable by the partners when the recommended_interventions seed names
+-- at least one intervention with a responsible partner for it.
+partnered as (
+    select category, count(*) as recommended_interventions
+    from {{ ref('recommended_interventions') }}
+    where coalesce(trim(responsible_partner), '') <> ''
+    group by category
+),
+
+categories as (
+    select
+        c.category,
+        c.category_sv,
+        c.outcome_group,
+        coalesce(c.situational, false) as situational,
+        p.category is not null as has_responsible_partner
+    from {{ ref('categories') }} as c
+    left join partnered as p on p.category = c.category
+),
+
+counts as (
+    select
+        area_id,
+        {{ est_period_start('event_date') }} as period_start,
+        category,
+        count(*) as events
+    from {{ ref('int_events__deduplicated') }}
+    where is_counted
+        and event_date >= (select min(period_start) from periods)
+        and event_date < (select max(period_end) from periods)
+    group by all
+),
+
+grid as (
+    select
+        a.area_id,
+        a.area_name,
+        a.municipality_code,
+        p.period_start,
+        p.period_end,
+        p.period_label,
+        year(p.period_start) as population_year
+    from areas as a
+    cross join periods as p
+),
+
+with_population as (
+    select
+        g.*,
+        coalesce(pop.population, e.population) as population
+    from grid as g
+    asof left join population as pop
+        on pop.area_id = g.area_id and g.population_year >= pop.population_year
+    left join earliest_population as e on e.area_id = g.area_id
+)
+
+select
+    g.area_id,
+    g.area_name,
+    g.municipality_code,
+    g.period_start,
+    g.period_end,
+    g.period_label,
+    cast(g.population as integer) as population,
+    c.category,
+    c.category_sv,
+    c.outcome_group,
+    c.situational,
+    c.has_responsible_partner,
+    cast(coalesce(n.events, 0) as integer) as events
+from with_population as g
+cross join categories as c
+left join counts as n
+    on n.area_id = g.area_id and n.period_start = g.period_start and n.category = c.category

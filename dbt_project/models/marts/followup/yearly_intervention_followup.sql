@@ -1,0 +1,206 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    tags=['yearly'],
+    pre_hook="{{ delete_partition_window('year_start') }}",
+) }}
+
+{#- Intervention type × calendar year: where and how long each type ran, what it cost, and
+    the estimated association from marts.intervention_effects (the estimation concern, one
+    yearly partition = all data up to the year's end, period_end exclusive).
+
+    The estimates table is written by Python after the dbt marts, so on a first run it may
+    not exist. Rather than create an empty placeholder (whose columns could drift from what
+    the estimation writes), this model asks the warehouse whether the table is there and,
+    if not, leaves the estimate columns null; the next yearly run after the estimation
+    fills them. The source() call below is unconditional so dbt (and Dagster) always know
+    the dependency. Of the headline estimates (is_headline) for the type, the one for the
+    year is taken (its period ends in the year: year(period_end - 1 day), or its `year`
+    column says so), preferring the outcome group the type targets, then the total, then
+    the longest period. -#}
+
+{%- set effects_source = source('estimates', 'intervention_effects') -%}
+{%- set effects_relation = none -%}
+{%- set effects_columns = [] -%}
+{%- if execute -%}
+    {%- set effects_relation = adapter.get_relation(
+        database=effects_source.database,
+        schema=effects_source.schema,
+        identifier=effects_source.identifier) -%}
+    {%- if effects_relation is not none -%}
+        {%- set effects_columns = adapter.get_columns_in_relation(effects_relation) | map(attribute='name') | map('lower') | list -%}
+    {%- endif -%}
+{%- endif -%}
+
+with bounds as (
+    select first_week_start, cast(last_week_start + 7 as date) as data_end
+    from {{ ref('int_data_period') }}
+),
+
+years as (
+    select cast(t.y as date) as year_start
+    from bounds as b,
+        range(
+            cast(make_date(year(b.first_week_start), 1, 1) as timestamp),
+            cast(b.data_end as timestamp),
+            interval 1 year
+        ) as t(y)
+    where cast(t.y as date) >= b.first_week_start
+        and cast(t.y + interval 1 year as date) <= b.data_end
+        and cast(t.y as date) >= {{ window_start() }}
+        and cast(t.y as date) < {{ window_end() }}
+),
+
+types as (
+    select intervention_type, intervention_type_sv, target_outcome_group
+    from {{ ref('intervention_types') }}
+),
+
+weeks as (
+    select
+        w.intervention_type,
+        cast(date_trunc('year', w.week_start) as date) as year_start,
+        w.intervention_id,
+        w.area_id,
+        w.week_start,
+        w.intensity
+    from {{ ref('area_week_interventions') }} as w
+),
+
+by_intervention as (
+    select intervention_type, year_start, intervention_id, count(*) as weeks_active
+    from weeks
+    group by all
+),
+
+ran as (
+    select
+        w.intervention_type,
+        w.year_start,
+        count(distinct w.intervention_id) as interventions_count,
+        count(distinct w.area_id) as areas_count,
+        string_agg(distinct w.area_id, ', ' order by w.area_id) as areas,
+        count(distinct (w.area_id, w.week_start)) as area_weeks,
+        count(*) as intervention_weeks,
+        avg(w.intensity) as mean_intensity
+    from weeks as w
+    group by all
+),
+
+durations as (
+    select
+        intervention_type,
+        year_start,
+        avg(weeks_active) as mean_weeks_per_intervention,
+        max(weeks_active) as max_weeks_per_intervention
+    from by_intervention
+    group by all
+),
+
+-- Cost is booked in the year the intervention started (the register has one total cost).
+started as (
+    select
+        intervention_type,
+        cast(date_trunc('year', started_on) as date) as year_start,
+        count(*) as interventions_started,
+        sum(cost_sek) as cost_sek
+    from {{ ref('int_interventions_validated') }}
+    where is_valid
+    group by all
+),
+
+ended as (
+    select
+        intervention_type,
+        cast(date_trunc('year', ended_on) as date) as year_start,
+        count(*) as interventions_ended
+    from {{ ref('int_interventions_validated') }}
+    where is_valid and ended_on is not null
+    group by all
+),
+
+{% if effects_relation is not none %}
+effects as (
+    select
+        e.intervention_type,
+        y.year_start,
+        e.outcome_group,
+        e.estimator,
+        e.irr,
+        e.ci_low,
+        e.ci_high,
+        e.p_value,
+        e.q_value
+    from {{ effects_source }} as e
+    inner join types as t on t.intervention_type = e.intervention_type
+    inner join years as y
+        on {% if 'year' in effects_columns -%}
+            e.year = year(y.year_start)
+        {%- else -%}
+            year(cast(e.period_end as date) - 1) = year(y.year_start)
+        {%- endif %}
+    where e.is_headline
+    qualify row_number() over (
+        partition by e.intervention_type, y.year_start
+        order by
+            (e.outcome_group = t.target_outcome_group) desc,
+            (e.outcome_group = 'total') desc,
+            e.outcome_group,
+            {% if 'period_start' in effects_columns %}e.period_start,{% endif %}
+            e.estimator
+    ) = 1
+),
+{% else %}
+effects as (
+    select
+        cast(null as varchar) as intervention_type,
+        cast(null as date) as year_start,
+        cast(null as varchar) as outcome_group,
+        cast(null as varchar) as estimator,
+        cast(null as double) as irr,
+        cast(null as double) as ci_low,
+        cast(null as double) as ci_high,
+        cast(null as double) as p_value,
+        cast(null as double) as q_value
+    where false
+),
+{% endif %}
+
+grid as (
+    select t.*, y.year_start, cast(year(y.year_start) as integer) as year
+    from types as t
+    cross join years as y
+)
+
+select
+    g.intervention_type,
+    g.intervention_type_sv,
+    g.target_outcome_group,
+    g.year_start,
+    g.year,
+    cast(coalesce(r.interventions_count, 0) as integer) as interventions_count,
+    cast(coalesce(s.interventions_started, 0) as integer) as interventions_started,
+    cast(coalesce(e.interventions_ended, 0) as integer) as interventions_ended,
+    cast(coalesce(r.areas_count, 0) as integer) as areas_count,
+    r.areas,
+    cast(coalesce(r.area_weeks, 0) as integer) as area_weeks,
+    cast(coalesce(r.intervention_weeks, 0) as integer) as intervention_weeks,
+    d.mean_weeks_per_intervention,
+    cast(d.max_weeks_per_intervention as integer) as max_weeks_per_intervention,
+    r.mean_intensity,
+    coalesce(s.cost_sek, 0) as cost_sek,
+    x.outcome_group as estimate_outcome_group,
+    x.estimator,
+    x.irr,
+    x.ci_low,
+    x.ci_high,
+    x.p_value,
+    x.q_value,
+    x.irr is not null as has_estimate
+from grid as g
+left join ran as r on r.intervention_type = g.intervention_type and r.year_start = g.year_start
+left join durations as d on d.intervention_type = g.intervention_type and d.year_start = g.year_start
+left join started as s on s.intervention_type = g.intervention_type and s.year_start = g.year_start
+left join ended as e on e.intervention_type = g.intervention_type and e.year_start = g.year_start
+left join effects as x on x.intervention_type = g.intervention_type and x.year_start = g.year_start

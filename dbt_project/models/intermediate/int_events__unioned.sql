@@ -1,0 +1,125 @@
+{#- Every area-level event of the four located feeds in one shape (police local incidents,
+    municipal fault reports and field observations, housing cases). A row re-delivered in a
+    later file (same source id) is kept once: the most recently loaded wins. The events API
+    and the DeSO extract are not here: they are context, never area-level events. -#}
+
+with police_local as (
+    select
+        'police_local' as source,
+        'police' as partner,
+        coalesce(incident_number, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        incident_type as source_type,
+        occurred_at as event_at,
+        true as has_time_of_day,
+        east_sweref as coord_x,
+        north_sweref as coord_y,
+        'EPSG:3006' as coord_crs,
+        cast(null as varchar) as address,
+        cast(null as varchar) as property_designation,
+        cast(null as varchar) as reported_place_id,
+        _file_name,
+        _row_number,
+        _loaded_at
+    from {{ ref('stg_police__local_incidents') }}
+),
+
+fault_reports as (
+    select
+        'fault_reports' as source,
+        'municipality' as partner,
+        coalesce(case_number, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        case_type as source_type,
+        registered_at as event_at,
+        true as has_time_of_day,
+        longitude as coord_x,
+        latitude as coord_y,
+        'EPSG:4326' as coord_crs,
+        address,
+        cast(null as varchar) as property_designation,
+        cast(null as varchar) as reported_place_id,
+        _file_name,
+        _row_number,
+        _loaded_at
+    from {{ ref('stg_municipality__fault_reports') }}
+),
+
+field_observations as (
+    select
+        'field_observations' as source,
+        'municipality' as partner,
+        observation_id as source_event_id,
+        observation_type as source_type,
+        -- An evening, not a moment: the date is kept, the time of day is unknown.
+        cast(observed_on as timestamp) as event_at,
+        false as has_time_of_day,
+        cast(null as double) as coord_x,
+        cast(null as double) as coord_y,
+        cast(null as varchar) as coord_crs,
+        cast(null as varchar) as address,
+        cast(null as varchar) as property_designation,
+        place_id as reported_place_id,
+        _file_name,
+        _row_number,
+        _loaded_at
+    from {{ ref('stg_municipality__field_observations') }}
+),
+
+property_incidents as (
+    select
+        'property_incidents' as source,
+        'housing' as partner,
+        coalesce(case_id, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        case_type as source_type,
+        occurred_at as event_at,
+        true as has_time_of_day,
+        cast(null as double) as coord_x,
+        cast(null as double) as coord_y,
+        cast(null as varchar) as coord_crs,
+        address,
+        property_designation,
+        cast(null as varchar) as reported_place_id,
+        _file_name,
+        _row_number,
+        _loaded_at
+    from {{ ref('stg_housing__property_incidents') }}
+),
+
+unioned as (
+    select * from police_local
+    union all by name
+    select * from fault_reports
+    union all by name
+    select * from field_observations
+    union all by name
+    select * from property_incidents
+),
+
+latest as (
+    select *
+    from unioned
+    qualify row_number() over (
+        partition by source, source_event_id
+        order by _loaded_at desc, _file_name desc, _row_number desc
+    ) = 1
+)
+
+select
+    source || ':' || source_event_id as event_id,
+    source,
+    partner,
+    source_event_id,
+    source_type,
+    event_at,
+    cast(event_at as date) as event_date,
+    {{ week_start('event_at') }} as week_start,
+    has_time_of_day,
+    coord_x,
+    coord_y,
+    coord_crs,
+    address,
+    property_designation,
+    reported_place_id,
+    _file_name,
+    _row_number,
+    _loaded_at
+from latest

@@ -1,0 +1,36 @@
+{#- The estimation panel: area × week × outcome group (property, disorder, violence, total),
+    deduplicated events and residents; every area × week of the data period, zeros included.
+    A full table (not partitioned): the yearly estimation reads the whole period at once. -#}
+
+with events as (
+    select * from {{ ref('int_area_week_category_events') }}
+),
+
+by_group as (
+    select area_id, week_start, outcome_group, sum(events_total) as events
+    from events
+    group by area_id, week_start, outcome_group
+),
+
+totals as (
+    select area_id, week_start, 'total' as outcome_group, sum(events_total) as events
+    from events
+    group by area_id, week_start
+),
+
+groups as (
+    select * from by_group
+    union all
+    select * from totals
+)
+
+select
+    w.area_id,
+    w.week_start,
+    w.iso_week_label,
+    g.outcome_group,
+    cast(g.events as integer) as events,
+    cast(w.population as integer) as population
+from groups as g
+inner join {{ ref('int_area_weeks') }} as w
+    on w.area_id = g.area_id and w.week_start = g.week_start

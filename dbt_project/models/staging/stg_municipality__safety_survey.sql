@@ -1,0 +1,22 @@
+with source as (
+    select * from {{ source('municipality', 'safety_survey') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('svars_id') }} as response_id,
+        ar as survey_year,
+        upper({{ clean_text('omrades_id') }}) as area_id,
+        {{ clean_text('aldersgrupp') }} as age_group,
+        trygg_dag as safe_daytime,
+        trygg_kvall as safe_evening,
+        oro_brott as worry_crime,
+        problem_ordning as disorder_problems,
+        _file_name,
+        _content_hash,
+        _row_number,
+        _loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,163 @@
+"""The yearly estimation asset: which interventions go with fewer incidents (uppföljning).
+
+Reads the two panel marts, estimates with :mod:`est_pipeline.estimation`, and writes
+``marts.intervention_effects`` and ``marts.intervention_event_study``. A yearly partition
+estimates on all data up to the end of its year (what the yearly follow-up reports); a
+backfill over several years does each year that way, in one run. Run config
+``start_year``/``end_year`` instead estimates once over exactly that range of years.
+
+Rows are replaced per (period_start, period_end), in one transaction, so re-running a
+year gives the same table and readers never see a half-written period.
+"""
+
+# No "from __future__ import annotations": Dagster reads the config annotations at runtime.
+
+import time
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+
+from est_pipeline.defs.partitions import yearly_partitions
+from est_pipeline.estimation.errors import PanelError
+from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS, estimate_effects
+from est_pipeline.lib.warehouse import connect
+from est_pipeline.settings import get_settings
+
+EFFECTS_TABLE = "marts.intervention_effects"
+EVENT_TABLE = "marts.intervention_event_study"
+
+_EFFECTS_DDL = f"""
+create table if not exists {EFFECTS_TABLE} (
+    intervention_type varchar, outcome_group varchar, estimator varchar, is_headline boolean,
+    irr double, ci_low double, ci_high double, p_value double, q_value double,
+    n_treated_areas integer, n_treated_area_weeks integer, n_clusters integer,
+    n_areas_dropped_all_zero integer, n_obs_dropped_separated integer, pretrend_p_value double,
+    inference varchar, period_start date, period_end date, interpretation varchar, note varchar,
+    estimate_scale varchar, share_difference double, share_difference_ci_low double,
+    share_difference_ci_high double
+)"""
+_EVENT_DDL = f"""
+create table if not exists {EVENT_TABLE} (
+    intervention_type varchar, outcome_group varchar, estimator varchar, relative_period varchar,
+    rel_week_from integer, rel_week_to integer, irr double, ci_low double, ci_high double,
+    n_area_weeks integer, period_start date, period_end date, interpretation varchar
+)"""
+
+
+class EstimationConfig(dg.Config):
+    """Optional: estimate once over ``start_year``..``end_year`` (inclusive) instead of
+    cumulatively up to each partition's year."""
+
+    start_year: int | None = None
+    end_year: int | None = None
+    n_draws: int = 999
+    method: str = "auto"  # auto | statsmodels | absorbed
+    seed: int = 20240101
+
+
+def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    path = get_settings().warehouse_path
+    if not path.exists():
+        raise PanelError(
+            f"marts.area_week_outcomes does not exist: there is no warehouse at {path} yet; "
+            "materialise the dbt marts first"
+        )
+    with connect(read_only=True) as con:
+        tables = {
+            f"{s}.{t}"
+            for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
+        for needed in ("marts.area_week_outcomes", "marts.area_week_interventions"):
+            if needed not in tables:
+                raise PanelError(f"{needed} does not exist in the warehouse: materialise the dbt marts first")
+        outcomes = con.execute(
+            "select area_id, week_start, outcome_group, events, population from marts.area_week_outcomes "
+            "where week_start < ?", [end]
+        ).df()
+        interventions = con.execute(
+            "select area_id, week_start, intervention_id, intervention_type, intensity "
+            "from marts.area_week_interventions where week_start < ?", [end]
+        ).df()
+        survey = None
+        if "raw.safety_survey" in tables:
+            survey = con.execute(
+                "select ar, omrades_id, trygg_kvall from raw.safety_survey where ar < ?", [end.year + (end.month > 1)]
+            ).df()
+    return outcomes, interventions, survey
+
+
+def _windows(context: dg.AssetExecutionContext, config: EstimationConfig) -> list[tuple[date | None, date]]:
+    if config.start_year is not None or config.end_year is not None:
+        if config.start_year is None or config.end_year is None or config.end_year < config.start_year:
+            raise dg.Failure(f"run config needs start_year <= end_year, got {config.start_year}..{config.end_year}")
+        return [(date(config.start_year, 1, 1), date(config.end_year + 1, 1, 1))]
+    keys = context.partition_keys
+    return [(None, date.fromisoformat(k[:10]).replace(year=date.fromisoformat(k[:10]).year + 1)) for k in keys]
+
+
+def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date) -> None:
+    with connect() as con:
+        con.execute("begin transaction")
+        try:
+            con.execute("create schema if not exists marts")
+            con.execute(_EFFECTS_DDL)
+            con.execute(_EVENT_DDL)
+            for table in (EFFECTS_TABLE, EVENT_TABLE):
+                con.execute(f"delete from {table} where period_start = ? and period_end = ?", [start, end])
+            eff = effects[EFFECT_COLUMNS]
+            ev = events[EVENT_COLUMNS]
+            con.register("eff_df", eff)
+            con.register("ev_df", ev)
+            con.execute(f"insert into {EFFECTS_TABLE} by name select * from eff_df")
+            con.execute(f"insert into {EVENT_TABLE} by name select * from ev_df")
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+
+@dg.asset(
+    key=["marts", "intervention_effects"],
+    deps=[dg.AssetKey(["area_week_outcomes"]), dg.AssetKey(["area_week_interventions"])],
+    partitions_def=yearly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="estimation",
+    kinds={"python", "duckdb"},
+    description=(
+        "Samband mellan insatser och händelser: IRR per insatstyp × utfall (Poisson TWFE och robust "
+        "imputation), vild kluster-bootstrap, förtrender, BH-q-värden. Även marts.intervention_event_study."
+    ),
+)
+def intervention_effects(context: dg.AssetExecutionContext, config: EstimationConfig) -> dg.MaterializeResult:
+    summary = []
+    n_rows = 0
+    messages: list[str] = []
+    for start, end in _windows(context, config):
+        t0 = time.perf_counter()
+        try:
+            outcomes, interventions, survey = _read_inputs(end)
+            result = estimate_effects(
+                outcomes, interventions, survey, period_start=start, period_end=end,
+                method=config.method, n_draws=config.n_draws, seed=config.seed,  # type: ignore[arg-type]
+            )
+        except PanelError as exc:
+            raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
+        period_start = result.effects["period_start"].iloc[0]
+        _write(result.effects, result.event_study, period_start, end)
+        n_rows += len(result.effects)
+        messages += [f"{end.year}: {m}" for m in result.messages]
+        head = result.effects[result.effects["is_headline"]]
+        summary.append(
+            f"### [{period_start}, {end}) — {time.perf_counter() - t0:.1f} s\n\n"
+            + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value", "q_value"]]
+            .round(3).to_markdown(index=False)
+        )
+        context.log.info(f"estimated [{period_start}, {end}): {len(result.effects)} rows")
+    return dg.MaterializeResult(
+        metadata={
+            "rows_written": n_rows,
+            "headline": dg.MetadataValue.md("\n\n".join(summary) + "\n\n*Samband, inte bevisade orsakseffekter.*"),
+            "messages": dg.MetadataValue.md("\n".join(f"- {m}" for m in messages) or "none"),
+        }
+    )

@@ -1,0 +1,117 @@
+"""The Dagster asset, materialised in-process on a real DuckDB file.
+
+The test writes ``marts.area_week_outcomes`` and ``marts.area_week_interventions`` from a
+generated panel (that is the asset's input contract; the end-to-end run through dbt is the
+lead's test) and checks what lands in ``marts.intervention_effects``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from est_pipeline.defs.estimation.assets import intervention_effects
+from est_pipeline.defs.estimation.definitions import build_defs
+from est_pipeline.estimation.simulation import SCENARIOS, TypeSpec, simulate
+from est_pipeline.lib.warehouse import connect
+
+SCENARIO = replace(SCENARIOS["s1_baseline"], n_areas=30, types=(TypeSpec("evening_outreach", 0.75),))
+
+
+def _write_marts(seed: int = 11, survey: bool = True) -> float:
+    sim = simulate(SCENARIO, seed)
+    outcomes, interventions = sim.to_marts("total")
+    rng = np.random.default_rng(seed)
+    # Split the total into the three groups so that they add up, as in the real mart.
+    y = outcomes["events"].to_numpy()
+    prop = rng.binomial(y, 0.45)
+    dis = rng.binomial(y - prop, 0.6)
+    groups = [outcomes]
+    for name, part in (("property", prop), ("disorder", dis), ("violence", y - prop - dis)):
+        groups.append(outcomes.assign(outcome_group=name, events=part))
+    outcomes = pd.concat(groups, ignore_index=True)
+    outcomes["week_start"] = pd.to_datetime(outcomes["week_start"]).dt.date
+    interventions["week_start"] = pd.to_datetime(interventions["week_start"]).dt.date
+    with connect() as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists raw")
+        con.register("o", outcomes)
+        con.register("i", interventions)
+        con.execute("create or replace table marts.area_week_outcomes as select * from o")
+        con.execute("create or replace table marts.area_week_interventions as select * from i")
+        if survey:
+            areas = sorted(outcomes["area_id"].unique())
+            rows = [
+                {"svars_id": f"{a}-{yr}-{n}", "ar": yr, "omrades_id": a, "trygg_kvall": int(rng.integers(1, 5))}
+                for a in areas for yr in (2020, 2021, 2022) for n in range(25)
+            ]
+            con.register("s", pd.DataFrame(rows))
+            con.execute("create or replace table raw.safety_survey as select * from s")
+    return sim.truth["evening_outreach"]
+
+
+def _effects() -> pd.DataFrame:
+    with connect(read_only=True) as con:
+        return con.execute("select * from marts.intervention_effects order by all").df()
+
+
+def _run(partition_key: str | None = None, config: dict | None = None):
+    run_config = {"ops": {"marts__intervention_effects": {"config": {"n_draws": 199, **(config or {})}}}}
+    return dg.materialize([intervention_effects], partition_key=partition_key, run_config=run_config,
+                          instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_asset_writes_the_effects_mart_and_is_idempotent(est_env):
+    truth = _write_marts()
+    result = _run("2022-01-01")
+    assert result.success, result.all_events
+    eff = _effects()
+    count = eff[eff.estimate_scale == "incidence_rate_ratio"]
+    # 4 outcome groups × (TWFE + robust), plus the survey row
+    assert len(count) == 8
+    assert set(count.outcome_group) == {"property", "disorder", "violence", "total"}
+    assert count.groupby("outcome_group").is_headline.sum().eq(1).all()
+    assert (eff.interpretation == "association").all()
+    assert (pd.to_datetime(eff.period_end) == pd.Timestamp("2023-01-01")).all()
+    assert (pd.to_datetime(eff.period_start) == pd.Timestamp("2020-01-06")).all()
+    assert count.inference.str.startswith("wild_cluster_score_bootstrap_webb_199").all()
+    total = count[(count.outcome_group == "total") & count.is_headline].iloc[0]
+    assert total.ci_low < truth < total.ci_high
+    assert total.n_clusters == 30 and total.n_treated_areas == 15
+    assert count.q_value.notna().all() and count.pretrend_p_value.between(0, 1).all()
+    survey = eff[eff.estimator == "survey_fe_linear"]
+    assert len(survey) == 1 and survey.irr.isna().all() and survey.share_difference.notna().all()
+
+    with connect(read_only=True) as con:
+        n_events = con.execute("select count(*) from marts.intervention_event_study").fetchone()[0]
+    assert n_events > 0
+
+    assert _run("2022-01-01").success
+    again = _effects()
+    assert len(again) == len(eff)
+    pd.testing.assert_frame_equal(again, eff)
+
+
+def test_asset_over_a_range_of_years_via_run_config(est_env):
+    _write_marts(survey=False)
+    assert _run("2022-01-01", {"start_year": 2021, "end_year": 2022, "method": "absorbed"}).success
+    eff = _effects()
+    assert (pd.to_datetime(eff.period_start) == pd.Timestamp("2021-01-01")).all()
+    assert (pd.to_datetime(eff.period_end) == pd.Timestamp("2023-01-01")).all()
+    assert (eff.estimator != "survey_fe_linear").all()
+
+
+def test_asset_fails_with_a_clear_message_without_marts(est_env):
+    result = _run("2022-01-01")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "marts.area_week_outcomes does not exist" in failure.event_specific_data.error.to_string()
+
+
+def test_definitions_build():
+    defs = build_defs()
+    assert defs.resolve_asset_graph().has(dg.AssetKey(["marts", "intervention_effects"]))

@@ -43,13 +43,17 @@ def _demo_period() -> tuple[date, date] | None:
 def _partition_keys_in(
     partitions_def: dg.PartitionsDefinition, first: date, last: date
 ) -> list[str]:
-    """Partition keys whose window overlaps [first, last + 7 days)."""
-    end = last + timedelta(days=7)
+    """Partition keys whose window holds a demo week.
+
+    A week belongs to the period (and ISO year) that holds its Thursday, so 2022-W52
+    (Monday 2022-12-26) does not drag a nearly empty 2023 into the demo.
+    """
+    first_thursday, last_thursday = first + timedelta(days=3), last + timedelta(days=3)
     keys = []
     for key in partitions_def.get_partition_keys():
         if isinstance(partitions_def, TimeWindowPartitionsDefinition):
             window = partitions_def.time_window_for_partition_key(key)
-            if window.start.date() < end and window.end.date() > first:
+            if window.start.date() <= last_thursday and window.end.date() > first_thursday:
                 keys.append(key)
         else:
             keys.append(key)

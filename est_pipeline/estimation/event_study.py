@@ -19,7 +19,7 @@ from scipy import stats
 from est_pipeline.estimation.bootstrap import ScoreTest
 from est_pipeline.estimation.imputation import UntreatedModel, estimate_targets, fit_untreated
 from est_pipeline.estimation.panel import Panel
-from est_pipeline.estimation.poisson_fe import Method
+from est_pipeline.estimation.poisson_fe import CollinearRegressors, Method
 
 LEAD_BINS: list[tuple[int, int]] = [(-16, -13), (-12, -9), (-8, -5), (-4, -1)]
 LAG_BINS: list[tuple[int, int | None]] = [(0, 3), (4, 7), (8, 12), (13, 25), (26, 51), (52, None)]
@@ -65,10 +65,22 @@ def pretrend(panel: Panel, k: int, method: Method = "auto", level: float = 0.95)
         if c.sum() > 0:
             cols.append(c.astype(float))
             used.append((lo, hi))
-    if not cols:
-        return float("nan"), []
-    extra = np.stack(cols, axis=1)
-    model = fit_untreated(panel, k, method, extra=extra, extra_names=[bin_label(*b) for b in used])
+    # A lead bin that only one area (or one week) has is absorbed by the fixed effects; it
+    # carries no information on pre-trends, so it is left out and the test uses the rest.
+    while True:
+        if not cols:
+            return float("nan"), []
+        extra = np.stack(cols, axis=1)
+        labels = [bin_label(*b) for b in used]
+        try:
+            model = fit_untreated(panel, k, method, extra=extra, extra_names=labels)
+            break
+        except CollinearRegressors as err:
+            unidentified = [labels.index(n) for n in err.names if n in labels]
+            if not unidentified:
+                raise
+            cols = [c for j, c in enumerate(cols) if j not in unidentified]
+            used = [b for j, b in enumerate(used) if j not in unidentified]
     fit = model.fit
     n_other = len(model.other)
     beta = fit.beta[n_other:]

@@ -30,6 +30,15 @@ DENSE_MAX_CELLS = 200_000
 _TOL = 1e-10
 
 
+class CollinearRegressors(RuntimeError):
+    """Some regressors are not identified beside the fixed effects (e.g. an event-study lead
+    bin that only one area has). Callers that can do without them drop them and refit."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(f"regressors not identified beside the area and week effects: {names}")
+
+
 @dataclass
 class PoissonFit:
     names: list[str]
@@ -187,7 +196,7 @@ def _fit_absorbed(y, X, area, week, names) -> PoissonFit:
     if fit._N != len(y):
         raise RuntimeError(f"pyfixest dropped {len(y) - fit._N} cells; the panel should have been cleaned first")
     if len(fit._coefnames) != X.shape[1]:
-        raise RuntimeError(f"pyfixest dropped collinear regressors: {fit._collin_vars}")
+        raise CollinearRegressors([names[cols.index(c)] for c in fit._collin_vars])
     w = np.asarray(fit._irls_weights)
     x_tilde = np.asarray(fit._X) / np.sqrt(w)[:, None]
     return PoissonFit(

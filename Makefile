@@ -41,7 +41,7 @@ test: manifest
 bench: bench-generate bench-weekly bench-estimation
 
 bench-generate: install
-	$(BIN)/python benchmarks/generate_data.py
+	$(BIN)/python benchmarks/generate_data.py --municipalities 20 --areas 20 --years 5
 
 bench-weekly: manifest
 	$(BIN)/python benchmarks/weekly_mart.py
@@ -51,7 +51,7 @@ bench-estimation: install
 
 ## The simulation study that proves the estimator (1,000 replications per scenario; ~30+ min).
 simulate: install
-	$(BIN)/python benchmarks/simulation_study.py
+	$(BIN)/python benchmarks/simulation_study.py --reps 1000 --workers 2
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,7 +1,10 @@
 {#- Cross-partner duplicates (docs block `duplicate_rule`). Two events from different
     partners are the same event when they have the same category, the same place (or, if
-    either has no place, the same area and points at most 150 m apart) and times at most
-    3 hours apart. An event is counted unless a matching event from another partner came
+    both are located only to an area, the same area and points at most 150 m apart) and
+    times at most 3 hours apart. An event at a place and an area-only event are never the
+    same event: a place is a precise location, and the demo generator's exactness
+    guarantee (distinct events >= 6 h apart per place, and per area's open ground) is
+    keyed the same way. An event is counted unless a matching event from another partner came
     first (earlier time, ties by event_id): a group of duplicates counts once, at its
     earliest report. Events without a time of day (field observations), without a category
     or without an area are never merged.
@@ -51,7 +54,7 @@ matches as (
         and (
             (a.place_id is not null and b.place_id is not null and a.place_id = b.place_id)
             or (
-                (a.place_id is null or b.place_id is null)
+                a.place_id is null and b.place_id is null
                 and sqrt(power(a.east_sweref - b.east_sweref, 2) + power(a.north_sweref - b.north_sweref, 2))
                     <= {{ var('duplicate_max_distance_m') }}
             )

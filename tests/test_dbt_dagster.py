@@ -154,3 +154,27 @@ def test_sensor_requests_exactly_the_touched_weeks_once() -> None:
 def test_partition_keys_are_mondays(key: str) -> None:
     assert key in weekly_partitions.get_partition_keys()
     assert date.fromisoformat(key).isoweekday() == 1
+
+
+def test_sensor_skips_weeks_rebuilt_after_the_rows_landed() -> None:
+    """`make demo` ingests, then backfills every week: the first tick of `make dev` afterwards
+    must not rebuild them again; a file that lands after the rebuild still does."""
+    defs = dbt_only_defs()
+    sensor = defs.get_sensor_def("weekly_late_data_sensor")
+    with dg.instance_for_test() as instance:
+        _report(instance, "police_local_incidents", ["2021-03-01", "2021-03-08"])
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key=dg.AssetKey(["weekly_situation"]), partition="2021-03-01")
+        )
+        result = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert [
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+            for r in result.run_requests
+        ] == [("2021-03-08", "2021-03-08")]
+
+        _report(instance, "fault_reports", ["2021-03-01"])
+        late = sensor(dg.build_sensor_context(instance=instance, definitions=defs, cursor=result.cursor))
+        assert [
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+            for r in late.run_requests
+        ] == [("2021-03-01", "2021-03-01")]

@@ -7,7 +7,9 @@ consecutive weeks (partition range tags: one dbt invocation each). Weeks that ar
 (yet) partitions (the current week, or before the first partition) are left to the
 Monday schedule.
 
-Only those weeks are rebuilt. A later week's trailing baseline, which includes a changed
+A week whose weekly mart was rebuilt after the rows landed is not requested again: `make
+demo` ingests and then backfills every week, so the first tick of `make dev` afterwards
+must not start a rebuild of three years. Only those weeks are rebuilt. A later week's trailing baseline, which includes a changed
 week, is refreshed when that later week is rebuilt (its own schedule run or a backfill).
 """
 
@@ -71,6 +73,20 @@ def raw_source_keys() -> list[dg.AssetKey]:
     return sorted((k for k in keys if k.path[0] == "raw"), key=lambda k: k.to_user_string())
 
 
+WEEKLY_MART_KEY = dg.AssetKey(["weekly_situation"])
+
+
+def _rebuilt_after(instance: dg.DagsterInstance, week_key: str, storage_id: int) -> bool:
+    """Was the week's weekly mart materialised after the raw rows for it were loaded?"""
+    result = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=WEEKLY_MART_KEY, asset_partitions=[week_key], after_storage_id=storage_id
+        ),
+        limit=1,
+    )
+    return bool(result.records)
+
+
 def build_late_data_sensor() -> dg.SensorDefinition:
     @dg.sensor(
         name="weekly_late_data_sensor",
@@ -82,7 +98,8 @@ def build_late_data_sensor() -> dg.SensorDefinition:
     def weekly_late_data_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         after = int(context.cursor) if context.cursor else 0
         newest = after
-        weeks: set[date] = set()
+        # week -> the newest raw materialisation that touched it
+        touched: dict[date, int] = {}
         for key in raw_source_keys():
             result = context.instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, after_storage_id=after), limit=1000, ascending=True
@@ -91,10 +108,17 @@ def build_late_data_sensor() -> dg.SensorDefinition:
                 newest = max(newest, record.storage_id)
                 materialization = record.asset_materialization
                 if materialization is not None and "weeks_touched" in materialization.metadata:
-                    weeks.update(weeks_from_metadata(materialization.metadata["weeks_touched"]))
+                    for week in weeks_from_metadata(materialization.metadata["weeks_touched"]):
+                        touched[week] = max(touched.get(week, 0), record.storage_id)
         if newest == after:
             return dg.SkipReason("no new raw table materialisations")
         existing = set(weekly_partitions.get_partition_keys(dynamic_partitions_store=context.instance))
+        weeks = {
+            week
+            for week, storage_id in touched.items()
+            if week.isoformat() in existing
+            and not _rebuilt_after(context.instance, week.isoformat(), storage_id)
+        }
         requests = late_data_run_requests(sorted(weeks), existing, run_key_prefix=f"late-{newest}")
         if not requests:
             return dg.SensorResult(

@@ -52,7 +52,9 @@ def prepare_manifest(force: bool = False) -> Path:
     return project.manifest_path
 
 
+@cache
 def dbt_resource() -> DbtCliResource:
+    """One resource object per process: the concerns' definitions merge by identity."""
     return DbtCliResource(project_dir=get_dbt_project(), dbt_executable=dbt_executable())
 
 

@@ -34,8 +34,8 @@ from est_pipeline.defs.partitions import analysis_period_partitions, window_vars
 from est_pipeline.settings import get_settings
 
 PERIOD_TAG = "period"
-#: The dbt CLI resource's key for these assets (see definitions.py for why not "dbt").
-DBT_RESOURCE_KEY = "dbt_prioritisation"
+#: The dbt CLI resource's key: the same resource as the weekly dbt assets.
+DBT_RESOURCE_KEY = "dbt"
 YEARLY_TAG = "yearly"
 #: The yearly model that joins the estimation's marts.intervention_effects.
 ESTIMATE_MODEL = "yearly_intervention_followup"
@@ -99,8 +99,8 @@ def get_prioritisation_assets() -> tuple[dg.AssetsDefinition, ...]:
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=TRANSLATOR,
     )
-    def est_dbt_period(context: dg.AssetExecutionContext, dbt_prioritisation: DbtCliResource) -> Iterator[Any]:
-        yield from _run_window(context, dbt_prioritisation, get_settings().analysis_period)
+    def est_dbt_period(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from _run_window(context, dbt, get_settings().analysis_period)
 
     @dbt_assets(
         manifest=manifest,
@@ -112,8 +112,8 @@ def get_prioritisation_assets() -> tuple[dg.AssetsDefinition, ...]:
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=TRANSLATOR,
     )
-    def est_dbt_yearly(context: dg.AssetExecutionContext, dbt_prioritisation: DbtCliResource) -> Iterator[Any]:
-        yield from _run_window(context, dbt_prioritisation, "year")
+    def est_dbt_yearly(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from _run_window(context, dbt, "year")
 
     @dbt_assets(
         manifest=manifest,
@@ -124,8 +124,8 @@ def get_prioritisation_assets() -> tuple[dg.AssetsDefinition, ...]:
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=TRANSLATOR,
     )
-    def est_dbt_yearly_estimates(context: dg.AssetExecutionContext, dbt_prioritisation: DbtCliResource) -> Iterator[Any]:
-        yield from _run_window(context, dbt_prioritisation, "year")
+    def est_dbt_yearly_estimates(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from _run_window(context, dbt, "year")
 
     return est_dbt_period, est_dbt_yearly, est_dbt_yearly_estimates
 

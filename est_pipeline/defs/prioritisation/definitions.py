@@ -1,9 +1,8 @@
 """Dagster definitions for the prioritisation concern: the period and yearly dbt marts,
 their jobs and the period schedule.
 
-The dbt CLI resource is bound under its own key (:data:`DBT_RESOURCE_KEY`): the concerns'
-definitions are merged by identity of resources, and each concern must also stand alone
-(the publish concern resolves each one's asset specs by itself).
+The dbt CLI resource is the one the weekly dbt assets use (``dbt_resource()`` is cached, so
+the merged code location binds one object under ``dbt``).
 """
 
 import dagster as dg

@@ -1,6 +1,6 @@
-{#- Every area × ISO week of the data period, with the residents that year. Population is
-    the figure for the week's ISO year; a missing year takes the latest earlier year, else
-    the earliest later one, so a late population file never leaves holes. -#}
+{#- Every area × ISO week of the data period, with the residents that year: the figure for
+    the week's ISO year by the population rule of int_area_year_population (a missing year
+    takes the latest earlier year, else the earliest later one). -#}
 
 with period as (
     select * from {{ ref('int_data_period') }}
@@ -29,15 +29,7 @@ grid as (
 ),
 
 population as (
-    select area_id, population_year, population
-    from {{ ref('stg_reference__area_population') }}
-    where population is not null
-),
-
-earliest_population as (
-    select area_id, arg_min(population, population_year) as population
-    from population
-    group by area_id
+    select area_id, year, population from {{ ref('int_area_year_population') }}
 )
 
 select
@@ -48,8 +40,6 @@ select
     cast(g.iso_year as integer) as iso_year,
     cast(g.iso_week as integer) as iso_week,
     g.iso_week_label,
-    cast(coalesce(p.population, e.population) as integer) as population
+    p.population
 from grid as g
-asof left join population as p
-    on p.area_id = g.area_id and g.iso_year >= p.population_year
-left join earliest_population as e on e.area_id = g.area_id
+left join population as p on p.area_id = g.area_id and p.year = g.iso_year

@@ -19,16 +19,9 @@ areas as (
     select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
 ),
 
+-- Residents in the period's calendar year (the rule: int_area_year_population).
 population as (
-    select area_id, population_year, population
-    from {{ ref('stg_reference__area_population') }}
-    where population is not null
-),
-
-earliest_population as (
-    select area_id, arg_min(population, population_year) as population
-    from population
-    group by area_id
+    select area_id, year, population from {{ ref('int_area_year_population') }}
 ),
 
 -- A category is addressable by the partners when the recommended_interventions seed names
@@ -80,11 +73,10 @@ grid as (
 with_population as (
     select
         g.*,
-        coalesce(pop.population, e.population) as population
+        pop.population
     from grid as g
-    asof left join population as pop
-        on pop.area_id = g.area_id and g.population_year >= pop.population_year
-    left join earliest_population as e on e.area_id = g.area_id
+    left join population as pop
+        on pop.area_id = g.area_id and pop.year = g.population_year
 )
 
 select

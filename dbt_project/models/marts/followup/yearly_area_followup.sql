@@ -7,35 +7,18 @@
 ) }}
 
 {#- Area × calendar year (uppföljning): outcome trends, the safety survey and the
-    interventions carried out. Only years the data covers completely (first to last week
-    of data), so a year is never compared on a few days. Survey groups smaller than var
+    interventions carried out. Only years the data covers completely (int_data_years), so
+    a year is never compared on a few days. Survey groups smaller than var
     survey_min_group_size (setting EST_SURVEY_MIN_GROUP_SIZE, default 10) are suppressed:
     share and respondent count are null and survey_suppressed is true (an area with no
     responses at all shows 0 respondents, not suppressed). -#}
 
 {%- set min_group = var('survey_min_group_size', 10) | int -%}
 
-with bounds as (
-    select first_week_start, cast(last_week_start + 7 as date) as data_end
-    from {{ ref('int_data_period') }}
-),
-
-years as (
-    select cast(t.y as date) as year_start
-    from bounds as b,
-        range(
-            cast(make_date(year(b.first_week_start), 1, 1) as timestamp),
-            cast(b.data_end as timestamp),
-            interval 1 year
-        ) as t(y)
-    where cast(t.y as date) >= b.first_week_start
-        and cast(t.y + interval 1 year as date) <= b.data_end
-),
-
 -- The run's years, plus the year before each (for the change from last year).
-all_years as (
+with all_years as (
     select year_start, year_start >= {{ window_start() }} and year_start < {{ window_end() }} as in_window
-    from years
+    from {{ ref('int_data_years') }}
     where year_start >= {{ window_start() }} - interval 1 year and year_start < {{ window_end() }}
 ),
 
@@ -43,16 +26,9 @@ areas as (
     select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
 ),
 
+-- Residents in the calendar year (the rule: int_area_year_population).
 population as (
-    select area_id, population_year, population
-    from {{ ref('stg_reference__area_population') }}
-    where population is not null
-),
-
-earliest_population as (
-    select area_id, arg_min(population, population_year) as population
-    from population
-    group by area_id
+    select area_id, year, population from {{ ref('int_area_year_population') }}
 ),
 
 grid as (
@@ -63,12 +39,11 @@ grid as (
         y.year_start,
         y.in_window,
         cast(year(y.year_start) as integer) as year,
-        coalesce(p.population, e.population) as population
+        p.population
     from areas as a
     cross join all_years as y
-    asof left join population as p
-        on p.area_id = a.area_id and year(y.year_start) >= p.population_year
-    left join earliest_population as e on e.area_id = a.area_id
+    left join population as p
+        on p.area_id = a.area_id and p.year = year(y.year_start)
 ),
 
 events as (

@@ -33,23 +33,11 @@
     {%- endif -%}
 {%- endif -%}
 
-with bounds as (
-    select first_week_start, cast(last_week_start + 7 as date) as data_end
-    from {{ ref('int_data_period') }}
-),
-
-years as (
-    select cast(t.y as date) as year_start
-    from bounds as b,
-        range(
-            cast(make_date(year(b.first_week_start), 1, 1) as timestamp),
-            cast(b.data_end as timestamp),
-            interval 1 year
-        ) as t(y)
-    where cast(t.y as date) >= b.first_week_start
-        and cast(t.y + interval 1 year as date) <= b.data_end
-        and cast(t.y as date) >= {{ window_start() }}
-        and cast(t.y as date) < {{ window_end() }}
+-- The run's years among those the data covers completely.
+with years as (
+    select year_start
+    from {{ ref('int_data_years') }}
+    where year_start >= {{ window_start() }} and year_start < {{ window_end() }}
 ),
 
 types as (

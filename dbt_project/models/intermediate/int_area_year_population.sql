@@ -1,0 +1,55 @@
+{#- Area × year: the residents every per-resident rate divides by, written once. The figure
+    for a year is the area's latest population figure from that year or earlier; a year
+    before the area's first figure takes that first (earliest) figure, so a population file
+    that starts late or stops early never leaves holes. Years run from the earlier of the
+    first population year and the first data year to the later of the last population year
+    and the last data year (the year holding the last data week's Sunday), so every calendar
+    or ISO year a model can ask about (weeks, analysis periods, follow-up years) has a row. -#}
+
+with population as (
+    select area_id, population_year, population
+    from {{ ref('stg_reference__area_population') }}
+    where population is not null
+),
+
+earliest_population as (
+    select
+        area_id,
+        arg_min(population, population_year) as population,
+        min(population_year) as population_year
+    from population
+    group by area_id
+),
+
+areas as (
+    select distinct area_id from {{ ref('stg_reference__areas') }}
+),
+
+bounds as (
+    select
+        least(
+            (select min(population_year) from population),
+            (select year(first_week_start) from {{ ref('int_data_period') }})
+        ) as first_year,
+        greatest(
+            (select max(population_year) from population),
+            (select year(last_week_start + 6) from {{ ref('int_data_period') }})
+        ) as last_year
+),
+
+grid as (
+    select a.area_id, cast(t.y as integer) as year
+    from areas as a
+    cross join bounds as b
+    cross join range(b.first_year, b.last_year + 1) as t(y)
+)
+
+select
+    g.area_id,
+    g.year,
+    cast(coalesce(p.population, e.population) as integer) as population,
+    cast(coalesce(p.population_year, e.population_year) as integer) as population_year
+from grid as g
+asof left join population as p
+    on p.area_id = g.area_id and g.year >= p.population_year
+left join earliest_population as e on e.area_id = g.area_id

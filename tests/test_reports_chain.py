@@ -9,11 +9,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
+from test_reports_support import (  # noqa: F401  (dbt_manifest_now is a fixture)
+    assert_figures_match,
+    chain_keys,
+    dbt_manifest_now,
+    figures,
+    materialise,
+    range_tags,
 )
-from test_reports_support import assert_figures_match, figures
 
 from est_pipeline.reports.html import external_references
 from est_pipeline.settings import get_settings
@@ -23,42 +26,17 @@ LAST_WEEK = "2021-05-17"  # 2021-W20
 REPORT_WEEKS = ("2021-05-10", "2021-05-17")
 
 
-def _materialise(defs: dg.Definitions, instance: dg.DagsterInstance, keys, tags=None) -> None:
-    result = dg.materialize(
-        list(defs.assets or []), resources=defs.resources, instance=instance,
-        selection=list(keys), tags=tags, raise_on_error=False,
-    )
-    failures = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip()[:1500]}"
-        for e in result.all_events if e.event_type_value == "STEP_FAILURE"
-    ]
-    assert result.success, "\n".join(failures)
-
-
-def test_weekly_report_equals_the_real_marts(est_env: Path) -> None:
+def test_weekly_report_equals_the_real_marts(est_env: Path, dbt_manifest_now: Path) -> None:
+    from est_pipeline.definitions import defs
+    from est_pipeline.defs.partitions import weekly_partitions
     from est_pipeline.demo import DemoConfig, generate
 
     generate(est_env, DemoConfig(areas=4, weeks=20, start_week="2021-W01"))
-    from est_pipeline.definitions import defs
 
-    graph = defs.resolve_asset_graph()
-    weekly_pdef = graph.get(dg.AssetKey(["weekly_situation"])).partitions_def
-    unpartitioned, weekly = [], []
-    for key in graph.get_all_asset_keys():
-        node = graph.get(key)
-        if not node.is_materializable or node.group_name in {"reports", "publish"}:
-            continue
-        if node.partitions_def is None:
-            unpartitioned.append(key)
-        elif node.partitions_def == weekly_pdef:
-            weekly.append(key)
     instance = dg.DagsterInstance.ephemeral()
-    _materialise(defs, instance, unpartitioned)
-    _materialise(defs, instance, weekly, {ASSET_PARTITION_RANGE_START_TAG: FIRST_WEEK,
-                                          ASSET_PARTITION_RANGE_END_TAG: LAST_WEEK})
-    _materialise(defs, instance, [dg.AssetKey("weekly_report")],
-                 {ASSET_PARTITION_RANGE_START_TAG: REPORT_WEEKS[0],
-                  ASSET_PARTITION_RANGE_END_TAG: REPORT_WEEKS[1]})
+    materialise(defs, instance, chain_keys(defs, None))
+    materialise(defs, instance, chain_keys(defs, weekly_partitions), range_tags(FIRST_WEEK, LAST_WEEK))
+    materialise(defs, instance, [dg.AssetKey("weekly_report")], range_tags(*REPORT_WEEKS))
 
     reports = get_settings().reports_dir / "weekly"
     assert sorted(p.name for p in reports.glob("*.html")) == [

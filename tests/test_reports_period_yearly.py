@@ -114,3 +114,32 @@ def test_suppressed_survey_groups_stay_suppressed(warehouse: Path, tmp_path: Pat
     assert {"NV01", "NV02"} <= survey_keys
     row = re.search(r"<td>Åsen</td>\s*<td[^>]*>([^<]*)</td>", text.split("Trygghetsmätningen 2021")[1])
     assert row and "För få svar" in row.group(1)
+
+
+def test_only_the_marts_drivers_are_listed(warehouse: Path, tmp_path: Path) -> None:
+    text = _render(warehouse, render_period_report, QUARTER, tmp_path).path.read_text(encoding="utf-8")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        drivers = {r[0] for r in con.execute(
+            "select area_id || '|' || category from marts.period_priority_drivers "
+            "where period_start = ? and is_driver", [QUARTER]).fetchall()}
+        not_drivers = con.execute(
+            "select count(*) from marts.period_priority_drivers where period_start = ? and not is_driver",
+            [QUARTER]).fetchone()[0]
+    finally:
+        con.close()
+    assert not_drivers > 0  # the fixture has categories that are not drivers
+    shown = {f["key"] for f in figures(text) if f["mart"] == "period_priority_drivers"}
+    assert shown == drivers
+
+
+def test_an_unbounded_interval_is_worded_as_such() -> None:
+    from est_pipeline.reports.html import cell, fmt_number
+    from est_pipeline.reports.yearly import _plain_words
+
+    assert fmt_number(float("inf"), 2) == "∞" and fmt_number(-1.25, 2) == "−1,25"
+    row = {"irr": 0.8, "ci_low": 0.0, "ci_high": float("inf")}
+    words = _plain_words(row)
+    assert "saknar gräns" in words and "inf" not in words and "20 % färre" in words
+    assert 'data-value="inf">∞<' in str(cell(float("inf"), "intervention_effects", "k", "ci_high"))
+    assert "ungefär lika många" in _plain_words({"irr": 1.002, "ci_low": 0.9, "ci_high": 1.1})

@@ -117,7 +117,8 @@ def add_fake_period_and_yearly_marts(path: Path, seed: int = 11) -> None:
             period_label varchar, events integer, events_per_1000 double, need double, influence double,
             priority_rank integer, quadrant varchar, is_high_need boolean, is_high_influence boolean)""")
         con.execute("""create table marts.period_priority_drivers(area_id varchar, period_start date,
-            category varchar, driver_rank integer, events integer, need_share double)""")
+            category varchar, driver_rank integer, events integer, need_share double,
+            excess_events double, is_driver boolean)""")
         con.execute("""create table marts.period_suggested_interventions(area_id varchar, period_start date,
             category varchar, intervention_type varchar, responsible_partner varchar, rationale_sv varchar,
             already_active boolean)""")
@@ -134,8 +135,9 @@ def add_fake_period_and_yearly_marts(path: Path, seed: int = 11) -> None:
                                 [area_id, start, f"{year}-Q{(month - 1) // 3 + 1}", rng.randint(20, 200),
                                  rng.uniform(5, 60), need, influence, rank, quadrant, high_need, high_influence])
                     for k, category in enumerate(rng.sample(CATEGORIES, 4), start=1):
-                        con.execute("insert into marts.period_priority_drivers values (?,?,?,?,?,?)",
-                                    [area_id, start, category, k, rng.randint(1, 40), rng.uniform(0.05, 0.5)])
+                        con.execute("insert into marts.period_priority_drivers values (?,?,?,?,?,?,?,?)",
+                                    [area_id, start, category, k, rng.randint(1, 40), rng.uniform(0.05, 0.5),
+                                     5.0 - k * 1.5, k <= 3])
                     con.execute("insert into marts.period_suggested_interventions values (?,?,?,?,?,?,?)",
                                 [area_id, start, "graffiti", "graffiti_removal", "municipality",
                                  "Snabb klottersanering", False])
@@ -255,3 +257,68 @@ def assert_figures_match(
             assert float(fig["value"]) == float(expected), fig
         checked += 1
     return checked
+
+
+# --- the real chain, materialised in-process -------------------------------------------------
+
+import dagster as dg  # noqa: E402
+from dagster._core.storage.tags import (  # noqa: E402
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+NOT_IN_CHAIN = {"reports", "publish"}
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """One run over partitions first..last (inclusive), as `make demo` and backfills do."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+
+
+def materialise(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: list[dg.AssetKey],
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Materialise ``keys`` in-process; a failure shows every failed step's message."""
+    result = dg.materialize(
+        list(defs.assets or []), resources=defs.resources, instance=instance,
+        selection=list(keys), tags=tags, raise_on_error=False,
+    )
+    failures = [
+        f"{e.step_key}: {e.event_specific_data.error.message.strip()[:1500]}"
+        for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert result.success, "\n".join(failures)
+
+
+def chain_keys(defs: dg.Definitions, partitions_def: dg.PartitionsDefinition | None) -> list[dg.AssetKey]:
+    """The pipeline's assets (not reports, not publishing) on one partitions definition."""
+    graph = defs.resolve_asset_graph()
+    keys = []
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable and node.group_name not in NOT_IN_CHAIN and node.partitions_def == partitions_def:
+            keys.append(key)
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+from functools import cache  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@cache
+def _parse_manifest() -> Path:
+    from est_pipeline.defs.dbt.project import prepare_manifest
+
+    return prepare_manifest(force=True)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest_now() -> Path:
+    """``dbt parse`` once per session before the chain loads its definitions, so the chain
+    runs the models as they are in the checkout, never a stale manifest. (Each module that
+    imports this fixture gets its own instance; the cache keeps it to one parse.)"""
+    return _parse_manifest()

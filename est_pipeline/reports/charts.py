@@ -114,6 +114,13 @@ def need_influence_matrix(
     return to_data_uri(fig)
 
 
+def _finite_positive(value: float | str | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number > 0 else None
+
+
 def forest_plot(
     labels: Sequence[str],
     rows: Sequence[dict[str, float | str | None]],
@@ -123,34 +130,51 @@ def forest_plot(
 
     ``rows`` carry ``label`` (one of ``labels``), ``kind`` (``robust`` or ``naive``),
     ``irr``, ``ci_low``, ``ci_high``. Log scale: a halving and a doubling look equally far
-    from 1, the line of no association.
+    from 1, the line of no association. An interval with no bound (0 or infinity: the robust
+    model's bootstrap with too few areas) runs to the edge of the plot and ends in an arrow,
+    so it reads as "unbounded", not as a short, confident bar.
     """
     fig = Figure(figsize=(6.8, 0.55 * max(len(labels), 2) + 1.2))
     ax = fig.add_subplot()
     offsets = {"robust": -0.15, "naive": 0.15}
     names = {"robust": "Robust modell", "naive": "Enkel modell"}
+    drawn = [r for r in rows if _finite_positive(r["irr"]) is not None
+             and r["ci_low"] is not None and r["ci_high"] is not None]
+    finite = [v for r in drawn for v in (_finite_positive(r[c]) for c in ("irr", "ci_low", "ci_high"))
+              if v is not None]
+    # Limits from the finite values only, a little wider than they are, and always around 1.
+    low = min([0.9, *finite]) / 1.15
+    high = max([1.1, *finite]) * 1.15
     seen: set[str] = set()
-    for row in rows:
-        if row["irr"] is None or row["ci_low"] is None or row["ci_high"] is None:
-            continue
+    for row in drawn:
         kind = str(row["kind"])
         y = labels.index(str(row["label"])) + offsets[kind]
-        irr, low, high = float(row["irr"]), float(row["ci_low"]), float(row["ci_high"])  # type: ignore[arg-type]
+        irr = float(row["irr"])  # type: ignore[arg-type]
+        ci_low, ci_high = _finite_positive(row["ci_low"]), _finite_positive(row["ci_high"])
+        left, right = ci_low if ci_low is not None else low, ci_high if ci_high is not None else high
         ax.errorbar(
-            irr, y, xerr=[[irr - low], [high - irr]], fmt="o" if kind == "robust" else "s",
+            irr, y, xerr=[[irr - left], [right - irr]], fmt="o" if kind == "robust" else "s",
             color=COLOURS[kind], ecolor=COLOURS[kind], capsize=3, markersize=5,
             label=None if kind in seen else names[kind],
         )
+        for bound, edge, marker in ((ci_low, low, "<"), (ci_high, high, ">")):
+            if bound is None:
+                ax.plot([edge], [y], marker=marker, color=COLOURS[kind], markersize=6, clip_on=False)
         seen.add(kind)
     ax.axvline(1.0, color="#444444", linewidth=0.9)
     ax.set_xscale("log")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("Kvot (under 1 = färre händelser medan insatsen pågick)")
-    low, high = ax.get_xlim()
-    low, high = min(low, 0.9), max(high, 1.1)
     ax.set_xlim(low, high)
-    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2, 3, 5, 10) if low <= t <= high]
+    # Ticks at least a tenth of the axis apart (on the log scale), so labels never overlap.
+    min_gap = (math.log(high) - math.log(low)) / 10
+    ticks: list[float] = []
+    for t in (0.1, 0.2, 0.3, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2, 3, 5, 10):
+        if low <= t <= high and (not ticks or math.log(t) - math.log(ticks[-1]) >= min_gap):
+            ticks.append(t)
+    if 1.0 not in ticks:
+        ticks = sorted([t for t in ticks if abs(math.log(t)) >= min_gap] + [1.0])
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(lambda v, _pos: fmt_number(v, 2))

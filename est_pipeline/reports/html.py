@@ -35,8 +35,13 @@ def fmt_number(value: object, decimals: int = 0) -> str:
     """Swedish style: ``1 234,5`` (non-breaking thin space for thousands, decimal comma)."""
     if _is_missing(value):
         return "–"
+    if math.isinf(float(value)):  # type: ignore[arg-type]
+        # An interval with no upper bound (a bootstrap with too few clusters) says so.
+        return "∞" if float(value) > 0 else "−∞"  # type: ignore[arg-type]
     text = f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
-    return text.replace(",", "\u00a0").replace(".", ",")
+    if text.lstrip("-").strip("0,.") == "":
+        text = text.lstrip("-")  # -0,0 is 0
+    return text.replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
 
 
 def fmt_signed(value: object, decimals: int = 0) -> str:
@@ -74,7 +79,24 @@ def raw_value(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-_FORMATS = {"num": fmt_number, "signed": fmt_signed, "pct": fmt_percent}
+def fmt_points(value: object, decimals: int = 1) -> str:
+    """A difference of shares 0–1 in percentage points (procentenheter), ``−1,8``."""
+    if _is_missing(value):
+        return "–"
+    return fmt_number(float(value) * 100, decimals)  # type: ignore[arg-type]
+
+
+def fmt_signed_points(value: object, decimals: int = 1) -> str:
+    """The same with its sign written out: ``+4,9``."""
+    if _is_missing(value):
+        return "–"
+    return fmt_signed(float(value) * 100, decimals)  # type: ignore[arg-type]
+
+
+_FORMATS = {
+    "num": fmt_number, "signed": fmt_signed, "pct": fmt_percent,
+    "points": fmt_points, "signed_points": fmt_signed_points,
+}
 
 
 def cell(value: object, mart: str, key: str, column: str, kind: str = "num", decimals: int = 0) -> Markup:

@@ -31,15 +31,16 @@ PRIORITISATION_COLUMNS = [
     "area_id", "period_start", "need", "influence", "priority_rank", "quadrant",
     "is_high_need", "is_high_influence", "events", "events_per_1000",
 ]
-DRIVER_COLUMNS = ["area_id", "period_start", "category", "driver_rank", "events", "need_share"]
+DRIVER_COLUMNS = [
+    "area_id", "period_start", "category", "driver_rank", "events", "need_share",
+    "excess_events", "is_driver",
+]
 SUGGESTED_COLUMNS = ["area_id", "period_start", "intervention_type", "responsible_partner", "category"]
 HOT_SPOT_COLUMNS = ["unit_type", "area_id", "period_start", "hot_spot_class"]
 #: The defaults of the dbt vars ``high_need_threshold`` / ``high_influence_threshold`` in
 #: ``period_prioritisation.sql``.
 DEFAULT_HIGH_NEED = 1.0
 DEFAULT_HIGH_INFLUENCE = 0.5
-#: Drivers listed per area.
-TOP_DRIVERS = 3
 
 
 def period_label(period_start: date, analysis_period: str | None = None) -> str:
@@ -95,11 +96,13 @@ def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[st
         f"select * from {PRIORITISATION} where period_start = ? order by priority_rank, area_id",
         [period_start],
     )
+    # The mart decides what a driver is (top ranks by excess events, excess above zero); the
+    # report lists exactly those, so a low-need area shows no made-up "drivers".
     drivers = fetch(
         con,
-        f"select * from {DRIVERS} where period_start = ? and driver_rank <= ? "
+        f"select * from {DRIVERS} where period_start = ? and is_driver "
         "order by area_id, driver_rank",
-        [period_start, TOP_DRIVERS],
+        [period_start],
     )
     suggested = fetch(
         con,
@@ -120,8 +123,10 @@ def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[st
     drivers_by_area: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in drivers:
         drivers_by_area[row["area_id"]].append(row)
+    # Each partner reads its suggestions in the order the areas are prioritised.
+    rank = {r["area_id"]: int(r["priority_rank"]) for r in ranked}
     by_partner: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in suggested:
+    for row in sorted(suggested, key=lambda r: (rank.get(r["area_id"], len(rank) + 1), r["area_id"])):
         by_partner[row["responsible_partner"]].append(row)
     partner_order = [p for p in vocab.PARTNERS_SV if p in by_partner] + sorted(
         p for p in by_partner if p not in vocab.PARTNERS_SV

@@ -9,6 +9,7 @@ page, so an overconfident sentence does real harm. Survey groups that the mart s
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -101,17 +102,28 @@ def _effects(con: duckdb.DuckDBPyConnection, year: int) -> list[dict[str, Any]]:
     )
 
 
+def _is_unbounded(low: float, high: float) -> bool:
+    """An interval from 0 to infinity: the robust model's bootstrap had too few clusters."""
+    return not math.isfinite(float(high)) or float(low) <= 0
+
+
 def _plain_words(row: dict[str, Any]) -> str:
     """One sentence a partner can read aloud, with the uncertainty in it."""
     irr, low, high = row["irr"], row["ci_low"], row["ci_high"]
-    if irr is None or low is None or high is None:
+    if irr is None or low is None or high is None or not math.isfinite(float(irr)):
         return "Sambandet kunde inte skattas för den här insatstypen."
-    pct = abs(1 - float(irr)) * 100
-    direction = "färre" if irr < 1 else "fler"
-    text = (
-        f"Medan insatsen pågick var det i genomsnitt {html.fmt_number(pct, 0)} % {direction} händelser "
-        f"än väntat (osäkerhetsintervall {html.fmt_number(low, 2)}–{html.fmt_number(high, 2)})."
-    )
+    pct = round(abs(1 - float(irr)) * 100)
+    if pct == 0:
+        text = "Medan insatsen pågick var det ungefär lika många händelser som väntat"
+    else:
+        direction = "färre" if irr < 1 else "fler"
+        text = f"Medan insatsen pågick var det i genomsnitt {pct} % {direction} händelser än väntat"
+    if _is_unbounded(low, high):
+        return text + (
+            ", men osäkerheten är så stor att intervallet saknar gräns: skattningen säger inget "
+            "om åt vilket håll sambandet går."
+        )
+    text += f" (osäkerhetsintervall {html.fmt_number(low, 2)}–{html.fmt_number(high, 2)})."
     if low <= 1 <= high:
         text += " Intervallet rymmer både färre och fler händelser, så vi kan inte säga åt vilket håll sambandet går."
     return text

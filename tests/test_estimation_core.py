@@ -185,3 +185,28 @@ def test_fixed_effects_are_recovered_exactly():
     alpha, delta = rng.normal(size=5), np.r_[0, rng.normal(size=7)]
     a, d = recover_fixed_effects((alpha[area] + delta[week])[keep], area[keep], week[keep], 5, 8)
     np.testing.assert_allclose(a[area[keep]] + d[week[keep]], (alpha[area] + delta[week])[keep], atol=1e-12)
+
+
+def test_other_type_absorbed_on_the_untreated_cells_is_dropped_not_fatal():
+    """Type B is on in one area all the time and switches on with A in A's first area.
+
+    On the cells where A is off, B is constant within areas (absorbed by the area effects),
+    so the robust estimate for A must leave B out instead of failing (seen on a small demo
+    configuration: CollinearRegressors from pyfixest)."""
+    outcomes, interventions = _small_marts(seed=3)
+    weeks = sorted(outcomes["week_start"].unique())
+    areas = sorted(outcomes["area_id"].unique())
+    a_rows = interventions[interventions["intervention_type"] == "A"]
+    first_area = a_rows.sort_values("week_start")["area_id"].iloc[0]
+    a_weeks = a_rows[a_rows["area_id"] == first_area]["week_start"]
+    untreated_area = next(a for a in areas if a not in set(a_rows["area_id"]))
+    b = pd.concat(
+        [
+            pd.DataFrame({"area_id": first_area, "week_start": a_weeks.values}),
+            pd.DataFrame({"area_id": untreated_area, "week_start": weeks}),
+        ]
+    ).assign(intervention_id="B1", intervention_type="B", intensity=2, responsible_partners="police")
+    res = estimate_effects(outcomes, pd.concat([interventions, b]), outcome_groups=("total",),
+                           n_draws=99, event_study=False)
+    robust_a = res.effects[(res.effects.intervention_type == "A") & (res.effects.estimator != "poisson_twfe")]
+    assert len(robust_a) == 1 and np.isfinite(robust_a["irr"].iloc[0])

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from est_pipeline.estimation.poisson_fe import Method, PoissonFit, fit_poisson_fe, recover_fixed_effects
+from est_pipeline.estimation.poisson_fe import (
+    CollinearRegressors,
+    Method,
+    PoissonFit,
+    fit_poisson_fe,
+    recover_fixed_effects,
+)
 
 ESTIMATOR = "robust_imputation"
 
@@ -81,12 +87,26 @@ def fit_untreated(panel, k: int, method: Method = "auto", extra: np.ndarray | No
     dropped = [others[i] for i in range(len(others)) if i not in varies]
     others = [others[i] for i in varies]
     Z = Z[:, varies]
-    names = [panel.types[j] for j in others]
-    if extra is not None:
-        Z = np.hstack([Z, extra[rows]])
-        names = names + list(extra_names or [])
     a, w = area_map[panel.area[rows]], week_map[panel.week[rows]]
-    fit = fit_poisson_fe(panel.y[rows], Z, a, w, names, method)
+    # Another type that the area and week effects absorb on the untreated cells (e.g. always
+    # on in the one area that has it there) is dropped like a type that never varies: its
+    # level is then part of that area's effect. Unidentified lead bins are the caller's.
+    while True:
+        names = [panel.types[j] for j in others]
+        if extra is not None:
+            Z = np.hstack([panel.D[np.ix_(rows, others)], extra[rows]])
+            names = names + list(extra_names or [])
+        else:
+            Z = panel.D[np.ix_(rows, others)]
+        try:
+            fit = fit_poisson_fe(panel.y[rows], Z, a, w, names, method)
+            break
+        except CollinearRegressors as err:
+            absorbed = [j for j in others if panel.types[j] in err.names]
+            if not absorbed:
+                raise
+            dropped += absorbed
+            others = [j for j in others if j not in absorbed]
     gamma = fit.beta[: len(others)]
     alpha, delta = recover_fixed_effects(fit.linear_predictor() - Z @ fit.beta, a, w, ua.size, uw.size)
     # The fit's clusters are compact area codes; inference wants panel area codes.

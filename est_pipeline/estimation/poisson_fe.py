@@ -181,18 +181,23 @@ def _fit_absorbed(y, X, area, week, names) -> PoissonFit:
     df["week"] = week
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.fepois(
-            f"y ~ {' + '.join(cols) or '1'} | area + week",
-            data=df,
-            vcov={"CRV1": "area"},
-            iwls_tol=_TOL,
-            iwls_maxiter=100,
-            demeaner=MapDemeaner(fixef_tol=_TOL),
-            separation_check=[],
-            fixef_rm="none",
-            copy_data=False,
-            store_data=False,
-        )
+        try:
+            fit = pf.fepois(
+                f"y ~ {' + '.join(cols) or '1'} | area + week",
+                data=df,
+                vcov={"CRV1": "area"},
+                iwls_tol=_TOL,
+                iwls_maxiter=100,
+                demeaner=MapDemeaner(fixef_tol=_TOL),
+                separation_check=[],
+                fixef_rm="none",
+                copy_data=False,
+                store_data=False,
+            )
+        except ValueError as err:  # pyfixest's word when every regressor is absorbed
+            if "All variables are collinear" in str(err):
+                raise CollinearRegressors(list(names)) from err
+            raise
     if fit._N != len(y):
         raise RuntimeError(f"pyfixest dropped {len(y) - fit._N} cells; the panel should have been cleaned first")
     if len(fit._coefnames) != X.shape[1]:

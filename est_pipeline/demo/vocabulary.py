@@ -34,7 +34,8 @@ UNKNOWN_TYPES: dict[str, list] = {
     "fault_reports": ["Parkeringsfråga", "Övrigt ärende", "Snöröjning"],
     "field_observations": ["Övrigt", "Hundar lösa"],
     "property_incidents": ["Vattenskada", "Övrigt ärende"],
-    "police_events": ["Trafikolycka", "Djur på vägen", "Övrigt"],
+    # Events-API types on no list (the police's list has Trafikolycka, Övrigt, … as not tracked).
+    "police_events": ["Djur på vägen", "Vattenläcka", "Okänd händelse"],
 }
 
 #: Police events API: summaries are not incidents (is_summary), and not "unknown types".

@@ -53,10 +53,10 @@ def test_weekly_report_equals_the_real_marts(est_env: Path, dbt_manifest_now: Pa
                     ["area_id"]),
             })
             assert checked > 20
-            totals = {f["key"]: int(f["value"]) for f in figures(text)
-                      if f["mart"] == "weekly_area_summary" and f["col"] == "events_total"}
+            totals = {f["key"]: float(f["value"]) for f in figures(text)
+                      if f["mart"] == "weekly_area_summary" and f["col"] == "incidents_total"}
             mart_totals = dict(con.execute(
-                "select area_id, events_total from marts.weekly_area_summary where week_start = ?",
+                "select area_id, incidents_total from marts.weekly_area_summary where week_start = ?",
                 [week]).fetchall())
             assert totals == mart_totals and len(totals) == 4
             flagged = con.execute(

@@ -48,10 +48,12 @@ def build_fake_warehouse(path: Path, last_week: date, weeks: int = 30, seed: int
             rating_max_police integer, rating_max_municipality integer, rating_max_housing integer,
             rating_mean_police double, rating_mean_municipality double, rating_mean_housing double,
             baseline_mean double, change_from_last_week integer, change_from_baseline double,
-            exceedance_probability double, is_unusually_high boolean)""")
+            exceedance_probability double, is_unusually_high boolean, police_crimes double,
+            incidents_total double)""")
         con.execute("""create table marts.weekly_area_summary(area_id varchar, week_start date, events_total integer,
             events_reported integer, insecurity_index double, top_categories varchar, categories_flagged integer,
-            active_interventions integer, responsible_partners varchar)""")
+            active_interventions integer, responsible_partners varchar, police_crimes double,
+            incidents_total double)""")
         con.execute("""create table marts.area_week_interventions(area_id varchar, week_start date,
             intervention_id varchar, intervention_type varchar, intensity integer, responsible_partners varchar)""")
         con.execute("""create table intermediate.int_events__deduplicated(event_id varchar, area_id varchar,
@@ -65,7 +67,7 @@ def build_fake_warehouse(path: Path, last_week: date, weeks: int = 30, seed: int
             week = first + timedelta(weeks=w)
             year, num, _ = week.isocalendar()
             for i, (area_id, _name) in enumerate(AREAS):
-                total_area = reported_area = flagged_area = 0
+                total_area = reported_area = flagged_area = police_area = 0
                 for category in CATEGORIES:
                     p, m, h = rng.randint(0, 3), rng.randint(0, 2), rng.randint(0, 2)
                     total = p + m + h - (1 if p and h else 0)
@@ -74,15 +76,19 @@ def build_fake_warehouse(path: Path, last_week: date, weeks: int = 30, seed: int
                     ratings = [rng.choice([None, 0, 1, 2, 3]) for _ in range(3)]
                     means = [None if r is None else r * 0.75 for r in ratings]
                     con.execute(
-                        "insert into marts.weekly_situation values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "insert into marts.weekly_situation values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [area_id, _name, week, f"{year}-W{num:02d}", category, p, m, h, p + m + h, total,
                          total / 3.2, *ratings, *means, baseline,
                          total - prev.get((area_id, category), 0) if w else None,
                          None if baseline is None else round(total - baseline, 4),
-                         None if baseline is None else round(rng.uniform(0.001, 0.9), 5), flagged],
+                         None if baseline is None else round(rng.uniform(0.001, 0.9), 5), flagged,
+                         # The police's series; a DeSO crime spread by share adds a fraction.
+                         p + (0.4 if category == CATEGORIES[0] and i == 0 else 0.0),
+                         total + (0.4 if category == CATEGORIES[0] and i == 0 else 0.0)],
                     )
                     prev[(area_id, category)] = total
                     total_area += total
+                    police_area += p
                     reported_area += p + m + h
                     flagged_area += flagged
                     if w == weeks - 1:
@@ -94,10 +100,11 @@ def build_fake_warehouse(path: Path, last_week: date, weeks: int = 30, seed: int
                                          500000 + i * 2000 + rng.uniform(50, 1450), 6600000 + rng.uniform(50, 1450),
                                          True])
                 active = 1 if i != 2 and w > 10 else 0
-                con.execute("insert into marts.weekly_area_summary values (?,?,?,?,?,?,?,?,?)",
+                con.execute("insert into marts.weekly_area_summary values (?,?,?,?,?,?,?,?,?,?,?)",
                             [area_id, week, total_area, reported_area, round(rng.uniform(0, 100), 1),
                              "vandalism (3), graffiti (2)", flagged_area, active,
-                             ["police", "housing, municipality", ""][i] if active else ""])
+                             ["police", "housing, municipality", ""][i] if active else "",
+                             police_area + (0.4 if i == 0 else 0.0), total_area + (0.4 if i == 0 else 0.0)])
                 if active:
                     con.execute("insert into marts.area_week_interventions values (?,?,?,?,?,?)",
                                 [area_id, week, f"INS-{i + 1:03d}", ["police_patrol", "cleanup"][i],

@@ -60,7 +60,7 @@ def test_every_weekly_figure_equals_the_mart(report, warehouse: Path) -> None:
         )
         # The overview shows every area's total and flag count; every flagged row appears.
         summary_areas = {f["key"] for f in figures(text)
-                         if f["mart"] == "weekly_area_summary" and f["col"] == "events_total"}
+                         if f["mart"] == "weekly_area_summary" and f["col"] == "incidents_total"}
         areas = {r[0] for r in con.execute(
             "select area_id from marts.weekly_area_summary where week_start = ?", [WEEK]).fetchall()}
         flagged = {f"{a}|{c}" for a, c in con.execute(

@@ -167,4 +167,4 @@ def count_repeats(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ..
         )
         """,
         [content_hash, name],
-    ).fetchone()[0]
+    ).fetchall()[0][0]

@@ -44,6 +44,15 @@ def fmt_number(value: object, decimals: int = 0) -> str:
     return text.replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
 
 
+def fmt_count(value: object, decimals: int = 1) -> str:
+    """A count: whole numbers as they are (``3``), a fractional count (police crimes spread
+    over areas by population share) with one decimal (``2,4``)."""
+    if _is_missing(value):
+        return "–"
+    number = float(value)  # type: ignore[arg-type]
+    return fmt_number(number, 0 if number == round(number) else decimals)
+
+
 def fmt_signed(value: object, decimals: int = 0) -> str:
     """A change, with its sign written out so that a fall is not read as a rise."""
     if _is_missing(value):
@@ -51,6 +60,14 @@ def fmt_signed(value: object, decimals: int = 0) -> str:
     number = float(value)  # type: ignore[arg-type]
     sign = "+" if number > 0 else ("−" if number < 0 else "±")
     return sign + fmt_number(abs(number), decimals)
+
+
+def fmt_signed_count(value: object, decimals: int = 1) -> str:
+    """A change in a count, sign written out; whole numbers without decimals."""
+    if _is_missing(value):
+        return "–"
+    number = float(value)  # type: ignore[arg-type]
+    return fmt_signed(number, 0 if number == round(number) else decimals)
 
 
 def fmt_percent(value: object, decimals: int = 0) -> str:
@@ -94,7 +111,8 @@ def fmt_signed_points(value: object, decimals: int = 1) -> str:
 
 
 _FORMATS = {
-    "num": fmt_number, "signed": fmt_signed, "pct": fmt_percent,
+    "num": fmt_number, "count": fmt_count, "signed": fmt_signed, "signed_count": fmt_signed_count,
+    "pct": fmt_percent,
     "points": fmt_points, "signed_points": fmt_signed_points,
 }
 
@@ -120,6 +138,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         num=fmt_number,
+        count=fmt_count,
         signed=fmt_signed,
         pct=fmt_percent,
         datum=fmt_date,

@@ -27,6 +27,7 @@ OUTCOME_GROUPS_SV: dict[str, str] = {
     "disorder": "Ordningsstörningar",
     "violence": "Våld och hot",
     "total": "Alla händelser",
+    "police_crimes": "Polisanmälda brott",
     "survey_safe": "Andel trygga (trygghetsmätning)",
 }
 

@@ -35,13 +35,15 @@ INTERVENTIONS = "marts.area_week_interventions"
 SITUATION_COLUMNS = [
     "area_id", "week_start", "category",
     "events_police", "events_municipality", "events_housing", "events_reported", "events_total",
+    "police_crimes", "incidents_total",
     "rating_max_police", "rating_max_municipality", "rating_max_housing",
     "rating_mean_police", "rating_mean_municipality", "rating_mean_housing",
     "baseline_mean", "change_from_baseline", "change_from_last_week",
     "exceedance_probability", "is_unusually_high",
 ]
 SUMMARY_COLUMNS = [
-    "area_id", "week_start", "events_total", "events_reported", "insecurity_index",
+    "area_id", "week_start", "events_total", "events_reported", "police_crimes", "incidents_total",
+    "insecurity_index",
     "categories_flagged", "active_interventions", "top_categories",
 ]
 INTERVENTION_COLUMNS = [
@@ -99,7 +101,7 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
     data["history"] = fetch(
         con,
         f"""
-        select area_id, week_start, sum(events_total) as events_total,
+        select area_id, week_start, sum(incidents_total) as events_total,
                sum(baseline_mean) as baseline, bool_or(is_unusually_high) as any_flagged
         from {SITUATION}
         where week_start between ? and ?
@@ -111,6 +113,13 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
     data["summary"] = fetch(
         con, f"select * from {SUMMARY} where week_start = ? order by area_id", [week_start]
     )
+    # Whether the police's own series has ever had a crime in the chart's window: the report
+    # shows its columns then (a municipality without any police delivery is spared them).
+    data["history_police"] = fetch(
+        con,
+        f"select sum(police_crimes) as police_crimes from {SUMMARY} where week_start between ? and ?",
+        [first, week_start],
+    )
     data["interventions"] = fetch(
         con,
         f"select * from {INTERVENTIONS} where week_start = ? order by area_id, intervention_id",
@@ -118,7 +127,123 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
     )
     data["events"] = _events(con, week_start)
     data["comments"] = _checklist_comments(con, week_start)
+    data["police_events"] = _police_events(con, week_start)
+    data["period"] = _data_period(con)
+    data["feeds"] = _feed_weeks(con, week_start)
+    data["interventions_registered"] = _interventions_registered(con)
+    data["unmapped"] = _unmapped(con)
     return data
+
+
+POLICE_EVENTS = "marts.weekly_police_events"
+DATA_PERIOD = "intermediate.int_data_period"
+SOURCE_WEEKS = "intermediate.int_source_weeks"
+
+#: The feeds as partners know them, in the order the report lists them.
+FEEDS_SV = {
+    "police_local": "Polisen, lokalt händelseutdrag",
+    "police_deso": "Polisen, brott kodade till DeSO",
+    "police_events": "Polisens händelser (öppna API:et)",
+    "fault_reports": "Kommunen, felanmälningar",
+    "field_observations": "Kommunen, fältobservationer",
+    "property_incidents": "Fastighetsbolaget, ärenden",
+    "checklist": "Checklistan (alla samverkansparter)",
+}
+
+
+def _police_events(con: duckdb.DuckDBPyConnection, week_start: date) -> list[dict[str, Any]] | None:
+    """The municipality's events from the police's events API this week, by type (summaries
+    excluded); None when the warehouse has no such mart (the report then says nothing)."""
+    if not relation_exists(con, POLICE_EVENTS):
+        return None
+    return fetch(
+        con,
+        f"select event_type, category, events from {POLICE_EVENTS} "
+        "where week_start = ? order by events desc, event_type",
+        [week_start],
+    )
+
+
+def _data_period(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    if not relation_exists(con, DATA_PERIOD):
+        return None
+    rows = fetch(con, f"select first_week_start, last_week_start, last_complete_week_start from {DATA_PERIOD}")
+    return rows[0] if rows else None
+
+
+def _feed_weeks(con: duckdb.DuckDBPyConnection, week_start: date) -> list[dict[str, Any]]:
+    """Every feed that has ever delivered, with its records for this week (0 = inga rader)."""
+    if not relation_exists(con, SOURCE_WEEKS):
+        return []
+    rows = fetch(
+        con,
+        f"""
+        select source, coalesce(sum(records) filter (where week_start = ?), 0) as records
+        from {SOURCE_WEEKS} group by source
+        """,
+        [week_start],
+    )
+    order = list(FEEDS_SV)
+    rows.sort(key=lambda r: order.index(r["source"]) if r["source"] in order else len(order))
+    return [{**r, "name_sv": FEEDS_SV.get(r["source"], r["source"])} for r in rows]
+
+
+UNMAPPED = "marts.unmapped_source_types"
+
+
+def _unmapped(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Source types on no list (their rows are in no count), for a prominent note."""
+    if not relation_exists(con, UNMAPPED):
+        return []
+    return fetch(con, f"select source, source_type, rows_unmapped from {UNMAPPED} order by rows_unmapped desc, source, source_type")
+
+
+def _interventions_registered(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the interventions register holds any valid intervention at all."""
+    if not relation_exists(con, INTERVENTIONS):
+        return False
+    return bool(con.execute(f"select count(*) from {INTERVENTIONS}").fetchone()[0])
+
+
+def data_notes(week_start: date, period: dict[str, Any] | None, feeds: list[dict[str, Any]],
+               interventions_registered: bool, unmapped: list[dict[str, Any]] | None = None) -> list[str]:
+    """Plain Swedish notes on what the data can and cannot say about this week, so that an
+    empty table is never mistaken for a quiet week."""
+    notes: list[str] = []
+    if period is None or period["last_week_start"] is None:
+        notes.append("Det finns inga data i lagret ännu.")
+    else:
+        if week_start > period["last_week_start"]:
+            notes.append(
+                f"Inga data har kommit in för den här veckan ännu: senaste veckan med data är "
+                f"{_week_label(period['last_week_start'])}."
+            )
+        elif week_start > period["last_complete_week_start"]:
+            notes.append(
+                f"Veckan är inte komplett: leveranserna når inte veckans slut (senaste kompletta "
+                f"vecka är {_week_label(period['last_complete_week_start'])}). Siffrorna kan öka."
+            )
+        if week_start < period["first_week_start"]:
+            notes.append(
+                f"Veckan ligger före de första data ({_week_label(period['first_week_start'])})."
+            )
+    empty = [f["name_sv"] for f in feeds if not f["records"]]
+    if empty:
+        notes.append("Inga rader den här veckan från: " + ", ".join(empty) + ".")
+    if unmapped:
+        shown = ", ".join(f"'{u['source_type']}' ({FEEDS_SV.get(u['source'], u['source'])}, {u['rows_unmapped']} rader)"
+                          for u in unmapped[:5])
+        more = f" och {len(unmapped) - 5} till" if len(unmapped) > 5 else ""
+        notes.append(
+            f"Okända typer räknas inte: {shown}{more}. De finns inte i någon kodlista; lägg till dem "
+            "(kategori, eller att de inte följs upp) så räknas de vid nästa körning."
+        )
+    if not interventions_registered:
+        notes.append(
+            "Inga registrerade insatser: insatsregistret är tomt, så inga insatser visas och "
+            "inga samband kan skattas ännu."
+        )
+    return notes
 
 
 #: The event-level model after cross-partner deduplication: where each event happened
@@ -167,6 +292,8 @@ def _checklist_comments(con: duckdb.DuckDBPyConnection, week_start: date) -> lis
 def _events_in_row(row: dict[str, Any]) -> bool:
     return bool(
         (row["events_total"] or 0)
+        or (row["incidents_total"] or 0)
+        or (row["police_crimes"] or 0)
         or (row["events_police"] or 0)
         or (row["events_municipality"] or 0)
         or (row["events_housing"] or 0)
@@ -265,6 +392,13 @@ def build_context(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str,
         "trend_weeks": TREND_WEEKS,
         "top_categories_sv": top_categories_sv,
         "events_available": data["events"] is not None,
+        "police_events": data["police_events"],
+        "police_events_total": sum(r["events"] for r in data["police_events"] or []),
+        "police_crimes_total": sum(float(r["police_crimes"] or 0) for r in data["summary"]),
+        "has_police_crimes": any(float(r["police_crimes"] or 0) for r in data["history_police"]),
+        "feeds": data["feeds"],
+        "notes": data_notes(week_start, data["period"], data["feeds"], data["interventions_registered"],
+                            data["unmapped"]),
     }
 
 
@@ -293,7 +427,7 @@ def _municipality_chart(history: list[dict[str, Any]], week_start: date) -> str:
     labels, events, baseline, _ = _trend_series(list(weeks.values()), week_start)
     return charts.weekly_trend(
         labels, events, baseline, [False] * len(labels),
-        f"Hela kommunen: händelser per vecka, senaste {TREND_WEEKS} veckorna",
+        f"Hela kommunen: händelser och polisanmälda brott per vecka, senaste {TREND_WEEKS} veckorna",
         size=(7.2, 2.6),
     )
 
@@ -312,7 +446,7 @@ def _area_page(
     week_start: date,
 ) -> dict[str, Any]:
     labels, counts, baseline, flagged = _trend_series(history, week_start)
-    trend = charts.weekly_trend(labels, counts, baseline, flagged, f"{name}: händelser per vecka")
+    trend = charts.weekly_trend(labels, counts, baseline, flagged, f"{name}: händelser och polisanmälda brott per vecka")
 
     place_counts: dict[str, int] = defaultdict(int)
     place_categories: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -372,7 +506,7 @@ def _summary_markdown(ctx: dict[str, Any], path: Path) -> str:
     for row in ctx["flagged"][:10]:
         lines.append(
             f"  - {ctx['names'].get(row['area_id'], row['area_id'])}: "
-            f"{vocab.category_sv(row['category'])} {html.fmt_number(row['events_total'])} "
+            f"{vocab.category_sv(row['category'])} {html.fmt_number(row['incidents_total'], 1)} "
             f"händelser (baslinje {html.fmt_number(row['baseline_mean'], 1)})"
         )
     lines += ["", f"Rapport: `{path}`"]

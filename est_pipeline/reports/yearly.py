@@ -25,6 +25,7 @@ from est_pipeline.reports.marts import columns_of, fetch, relation_exists, requi
 AREA_FOLLOWUP = "marts.yearly_area_followup"
 INTERVENTION_FOLLOWUP = "marts.yearly_intervention_followup"
 EFFECTS = "marts.intervention_effects"
+NOTES = "marts.estimation_notes"
 
 AREA_COLUMNS = [
     "area_id", "year", "events_total", "events_per_1000",
@@ -41,7 +42,7 @@ FEW_AREAS = 10
 #: Years shown in the trend chart.
 TREND_YEARS = 4
 #: Outcome groups in the forest plot, in this order.
-OUTCOME_ORDER = ["total", "property", "disorder", "violence"]
+OUTCOME_ORDER = ["total", "property", "disorder", "violence", "police_crimes"]
 
 ASSOCIATION_TEXT = (
     "Sambanden visar hur utfallen förändrades när insatsen pågick. "
@@ -100,6 +101,22 @@ def _effects(con: duckdb.DuckDBPyConnection, year: int) -> list[dict[str, Any]]:
         """,
         [year],
     )
+
+
+def _estimation_note(con: duckdb.DuckDBPyConnection, year: int) -> str | None:
+    """Why there are no estimates for the year, when the estimation recorded why (no
+    interventions registered, nothing estimable)."""
+    if not relation_exists(con, NOTES):
+        return None
+    rows = fetch(
+        con,
+        f"select status, note from {NOTES} where year(period_end - interval 1 day) = ? "
+        "order by period_start desc limit 1",
+        [year],
+    )
+    if not rows or rows[0]["status"] == "estimated":
+        return None
+    return rows[0]["note"]
 
 
 def _is_unbounded(low: float, high: float) -> bool:
@@ -224,6 +241,8 @@ def build_context(con: duckdb.DuckDBPyConnection, year_start: date) -> dict[str,
         "estimator_sv": vocab.estimator_sv,
         "main_chart": main_chart,
         "n_effects": len(effects),
+        "estimation_note": _estimation_note(con, year),
+        "has_police_crimes": any((r.get("police_crimes") or 0) for r in area_rows),
     }
 
 

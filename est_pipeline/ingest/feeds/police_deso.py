@@ -28,6 +28,17 @@ FEED = Feed(
         "CSV i UTF-8, alla fält inom citattecken, en första kolumn utan rubrik med "
         "radnummer (den ignoreras) och `NA` för saknade värden.",
         "Brottsdatum får vara tomt eller `NA`; då används inskrivningsdatum för veckan.",
+        "Ett brott identifieras av polisens `Id`. Kommer samma `Id` igen i en senare fil (en "
+        "ny export som överlappar en tidigare) ersätter den senaste leveransen den tidigare: "
+        "brottet räknas en gång, och antalet upprepade rader syns i filregistret (rows_repeated).",
+        "Ett rikstäckande utdrag går bra: rader från andra kommuner, rader utan DeSO-kod och "
+        "DeSO-områden som inte hör till något EST-område räknas per kommun och vecka i "
+        "marts.police_records_not_in_areas i stället för att försvinna. Är Kommun tom men Län "
+        "angivet sparas länet.",
+        "Varje brottskod har ett beslut i kodlistan (dbt_project/seeds/police_crime_codes.csv): "
+        "den följs upp under en EST-kategori, eller följs medvetet inte upp (till exempel "
+        "bedrägerier och de flesta trafikbrott). En kod som inte finns i listan visas i "
+        "marts.unmapped_source_types och i veckorapporten.",
     ),
     columns=(
         Column("id", "Id", description="Ärendets id"),
@@ -35,8 +46,9 @@ FEED = Feed(
         Column("brottskod_klartext", "Brottskod.klartext", description="Brottskodens text"),
         Column("inskrivningsdatum", "Inskrivningsdatum", "date", description="Datum då anmälan skrevs in"),
         Column("brottsdatum", "Brottsdatum", "date", nullable=True, description="Datum för brottet (kan saknas)"),
-        Column("kommun", "Kommun"),
-        Column("lan", "Län"),
+        Column("kommun", "Kommun", nullable=True,
+               description="Kommunens namn (eller kod); får vara tomt när DeSO-koden anger kommunen"),
+        Column("lan", "Län", nullable=True, description="Länets namn; sparas även när Kommun är tomt"),
         Column("deso_omrade", "DeSO.område", nullable=True, aliases=("DeSO",),
                description="DeSO-kod, t.ex. 9001A0010 (kan saknas)"),
         Column("antal", "Antal", "integer", description="Antal brott"),

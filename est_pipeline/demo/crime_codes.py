@@ -15,6 +15,7 @@ from pathlib import Path
 from est_pipeline.demo.vocabulary import SEEDS_DIR
 
 FILE_NAME = "police_crime_codes.csv"
+#: The columns the generator needs (others, e.g. ``source``, are ignored).
 HEADER = ["crime_code", "crime_code_text", "category", "decision", "reason"]
 DECISIONS = ("tracked", "not_tracked")
 _CODE = re.compile(r"^\d{4}$")
@@ -39,8 +40,9 @@ def load_crime_codes(seeds_dir: Path = SEEDS_DIR) -> CrimeCodes:
     path = seeds_dir / FILE_NAME
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames != HEADER:
-            raise ValueError(f"{path}: the header must be {','.join(HEADER)}, got {reader.fieldnames}")
+        missing = [c for c in HEADER if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: columns {', '.join(missing)} are missing (needs {','.join(HEADER)})")
         rows = list(reader)
     with (seeds_dir / "categories.csv").open(encoding="utf-8", newline="") as fh:
         known_categories = {r["category"] for r in csv.DictReader(fh)}
@@ -50,7 +52,8 @@ def load_crime_codes(seeds_dir: Path = SEEDS_DIR) -> CrimeCodes:
     by_category: dict[str, list[str]] = {}
     not_tracked: list[str] = []
     for line, r in enumerate(rows, start=2):
-        code, decision, cat = r["crime_code"].strip(), r["decision"].strip(), r["category"].strip()
+        code, decision = r["crime_code"].strip(), r["decision"].strip().lower()
+        cat = (r["category"] or "").strip()
         where = f"{path} row {line}"
         if not _CODE.match(code):
             raise ValueError(f"{where}: crime_code {code!r} is not four digits")

@@ -21,7 +21,15 @@ marts against it. The rules below ARE the pipeline's contract for this feed:
    ``Antal`` x ``Andel`` (fractional). When a DeSO's shares sum to less than 1, the rest
    lies outside every EST area (``share_outside_areas``).
 
-Every input row gets exactly one fate, the first that applies in this order:
+Optionally (``data_period``), as the pipeline's marts do:
+
+6. Only crimes whose week lies inside the data period count. The pipeline's data period
+   runs from the week of the first to the week of the last registration of the
+   municipality's current records (``data_period="registrations"``); a crime committed
+   long before it was reported can fall before it.
+
+Every input row gets exactly one fate, the first that applies in this order (the order
+of the pipeline's ``int_police_deso_crimes``):
 
 ``quarantined``
     The row cannot be read: ``Id`` blank, ``Inskrivningsdatum`` blank or not a valid
@@ -31,12 +39,21 @@ Every input row gets exactly one fate, the first that applies in this order:
     plants no such rows; the unit tests do.
 ``repeat_superseded``
     A later row (rule 1) carries the same ``Id``.
-``no_deso`` / ``other_municipality`` / ``deso_not_linked``
-    Rule 4.
+``other_municipality``
+    Its DeSO code belongs to another municipality (rule 4).
 ``unknown_code`` / ``not_tracked``
     Rule 3: the code is on no list, or on the list as ``not_tracked``.
+``no_deso`` / ``deso_not_linked``
+    Rule 4: no DeSO code, or a DeSO of the municipality that is linked to no area.
+``outside_data_period``
+    Rule 6, only when a data period is given.
 ``in_area``
     Counted, spread over the DeSO's areas (rule 5).
+
+The pipeline also places a row without a DeSO code by its ``Kommun`` and calls it
+``other_municipality`` (another municipality's name) or ``unknown_municipality`` (blank
+``Kommun``); here such a row goes through the code checks and ends as ``no_deso``. Either
+way it reaches no area, so the counts are the same.
 """
 
 from __future__ import annotations
@@ -50,8 +67,8 @@ from pathlib import Path
 import pandas as pd
 
 FEED = "police_deso"
-FATES = ("quarantined", "repeat_superseded", "no_deso", "other_municipality", "deso_not_linked",
-         "unknown_code", "not_tracked", "in_area")
+FATES = ("quarantined", "repeat_superseded", "other_municipality", "unknown_code", "not_tracked",
+         "no_deso", "deso_not_linked", "outside_data_period", "in_area")
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CODE = re.compile(r"^\d{1,4}$")
@@ -67,6 +84,8 @@ class Expected:
     rows: pd.DataFrame
     #: area_id, week_start (date, a Monday), category, crimes (float: Antal x Andel summed)
     counts: pd.DataFrame
+    #: (first Monday, last Monday) when rule 6 was applied
+    data_period: tuple[date, date] | None = None
 
 
 def delivery_order(folder: Path) -> list[Path]:
@@ -157,8 +176,13 @@ def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def compute(landing: Path, crime_codes_csv: Path, municipality_code: str | None = None) -> Expected:
-    """Apply the rules to ``landing/police_deso/`` and ``landing/reference/area_deso.csv``."""
+def compute(landing: Path, crime_codes_csv: Path, municipality_code: str | None = None,
+            data_period: tuple[date, date] | str | None = None) -> Expected:
+    """Apply the rules to ``landing/police_deso/`` and ``landing/reference/area_deso.csv``.
+
+    ``data_period``: None (count every week), ``(first Monday, last Monday)`` inclusive,
+    or ``"registrations"`` for the pipeline's period (rule 6).
+    """
     landing = Path(landing)
     codes = read_crime_codes(Path(crime_codes_csv))
     links = read_links(landing / "reference" / "area_deso.csv")
@@ -177,6 +201,10 @@ def compute(landing: Path, crime_codes_csv: Path, municipality_code: str | None 
     for i, r in enumerate(rows):
         if r["quarantine_reason"] is None:
             winner[r["id"]] = i
+    if data_period == "registrations":
+        own = [rows[i]["registered"] for i in winner.values()
+               if rows[i]["deso"] is not None and rows[i]["deso"].startswith(muni)]
+        data_period = (_monday(min(own)), _monday(max(own)))
 
     counts: dict[tuple[str, date, str], float] = {}
     for i, r in enumerate(rows):
@@ -192,16 +220,18 @@ def compute(landing: Path, crime_codes_csv: Path, municipality_code: str | None 
         deso = r["deso"]
         if winner[r["id"]] != i:
             r["fate"] = "repeat_superseded"
-        elif deso is None:
-            r["fate"] = "no_deso"
-        elif not deso.startswith(muni):
+        elif deso is not None and not deso.startswith(muni):
             r["fate"] = "other_municipality"
-        elif deso not in links:
-            r["fate"] = "deso_not_linked"
         elif decision is None:
             r["fate"] = "unknown_code"
         elif decision != "tracked":
             r["fate"] = "not_tracked"
+        elif deso is None:
+            r["fate"] = "no_deso"
+        elif deso not in links:
+            r["fate"] = "deso_not_linked"
+        elif data_period is not None and not data_period[0] <= r["week_start"] <= data_period[1]:
+            r["fate"] = "outside_data_period"
         else:
             r["fate"] = "in_area"
             shares = links[deso]
@@ -216,4 +246,5 @@ def compute(landing: Path, crime_codes_csv: Path, municipality_code: str | None 
     count_table = pd.DataFrame(
         [(a, w, c, v) for (a, w, c), v in sorted(counts.items())],
         columns=["area_id", "week_start", "category", "crimes"])
-    return Expected(municipality_code=muni, files=[p.name for p in files], rows=table, counts=count_table)
+    return Expected(municipality_code=muni, files=[p.name for p in files], rows=table, counts=count_table,
+                    data_period=data_period)

@@ -4,7 +4,7 @@ set, then every row of a generated data set accounted for exactly once."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,9 @@ FIRST = HEADER + """\
 "12","L","1214","Skadegörelse","2024-03-12","2023-11-20","Sjöbacka","Örebro län","9002C0010","1"
 "13","M","12A4","Skadegörelse","2024-03-12","2024-03-12","Sjöbacka","Örebro län","9002C0010","1"
 "14","N","1214","Skadegörelse","2024-03-12","2024-03-12","Sjöbacka","Örebro län","9002C0010",NA
+"15","O","9320","Rattfylleri","2024-03-12","2024-03-12","Sjöbacka","Örebro län","9002A0040","1"
+"16","P","9999","Okänt","2024-03-12","2024-03-12","Sjöbacka","Örebro län",NA,"1"
+"17","Q","1214","Skadegörelse","2024-03-13","2024-03-13","Stockholm","Stockholms län","0180C1010","1"
 """
 SECOND = HEADER + """\
 "1","A","1214","Skadegörelse","2024-03-05","2024-03-04","Sjöbacka","Örebro län","9002C0010","1"
@@ -81,6 +84,9 @@ def test_the_rules_on_a_hand_written_file_set(tiny: tuple[Path, Path]) -> None:
         ("2025-01-15", "L"): "repeat_superseded",  # repeated unchanged: counted once
         ("2025-01-15", "M"): "quarantined",
         ("2025-01-15", "N"): "quarantined",
+        ("2025-01-15", "O"): "not_tracked",  # the code decides before the unlinked DeSO
+        ("2025-01-15", "P"): "unknown_code",  # and before the missing DeSO
+        ("2025-01-15", "Q"): "other_municipality",
         ("2025-07-10", "A"): "in_area",
         ("2025-07-10", "J"): "not_tracked",
         ("2025-07-10", "K"): "quarantined",
@@ -105,6 +111,20 @@ def test_the_rules_on_a_hand_written_file_set(tiny: tuple[Path, Path]) -> None:
         "Brottskod '12A4'", "Antal 'NA'", "Brottsdatum '2024-02-30'"]
 
 
+def test_the_data_period_leaves_out_crimes_long_before_the_first_registration(tiny: tuple[Path, Path]) -> None:
+    landing, codes = tiny
+    exp = compute(landing, codes, data_period="registrations")
+    # The municipality's current records were registered 2024-03-05 ... 2025-01-02.
+    assert exp.data_period == (date(2024, 3, 4), date(2024, 12, 30))
+    fates = exp.rows.set_index(["file_name", "id"])["fate"]
+    assert fates[("brott_deso_2025-07-10_orebro_lan.csv", "L")] == "outside_data_period"
+    keys = set(exp.counts[["area_id", "week_start", "category"]].itertuples(index=False, name=None))
+    assert ("T01", date(2023, 11, 20), "vandalism") not in keys and ("T01", date(2024, 3, 11), "assault") in keys
+    assert exp.counts["crimes"].sum() == pytest.approx(1 + 1.2 + 0.8 + 1 + 2.1 + 1)
+    assert compute(landing, codes, data_period=(date(2024, 3, 11), date(2024, 3, 11))).counts.to_dict("list") == {
+        "area_id": ["T01"], "week_start": [date(2024, 3, 11)], "category": ["assault"], "crimes": [1.0]}
+
+
 def test_delivery_order_is_the_file_name_order_and_ignores_partial_files(tiny: tuple[Path, Path]) -> None:
     landing, codes = tiny
     folder = landing / "police_deso"
@@ -125,6 +145,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("police_only_expected")
     generate(out, PoliceOnlyConfig(seed=42))
     truth = json.loads((out / "ground_truth" / "truth.json").read_text(encoding="utf-8"))
+    truth["_landing"] = str(out / "landing")
     return compute(out / "landing", DBT_PROJECT_DIR / "seeds" / "police_crime_codes.csv"), truth
 
 
@@ -134,7 +155,7 @@ def test_every_generated_row_has_exactly_one_fate(generated) -> None:
     assert exp.files == truth["delivery_order"]["files"]
     assert len(rows) == sum(f["rows"] for f in truth["files"])
     assert not rows.duplicated(["file_name", "row_number"]).any()
-    assert set(rows["fate"]) == set(FATES) - {"quarantined"}  # the demo plants no unreadable rows
+    assert set(rows["fate"]) == set(FATES) - {"quarantined", "outside_data_period"}  # nothing unreadable
     counted = rows[rows["fate"] != "repeat_superseded"]
     assert counted["id"].is_unique and len(counted) == truth["ids"]["distinct"]
     assert (rows["fate"] == "repeat_superseded").sum() == truth["ids"]["repeated_rows"]
@@ -152,3 +173,15 @@ def test_every_generated_row_has_exactly_one_fate(generated) -> None:
     # Weeks before the period come from crimes reported long after they happened.
     assert exp.counts["week_start"].min() < date(2024, 1, 1)
     assert all(w.weekday() == 0 for w in exp.counts["week_start"])
+
+
+def test_the_pipelines_data_period_on_generated_data(generated) -> None:
+    _, truth = generated
+    from est_pipeline.settings import DBT_PROJECT_DIR
+
+    landing = Path(truth["_landing"])
+    exp = compute(landing, DBT_PROJECT_DIR / "seeds" / "police_crime_codes.csv", data_period="registrations")
+    first, last = (date.fromisoformat(truth["period"][k]) for k in ("first_registration_date", "last_registration_date"))
+    assert exp.data_period == (first - timedelta(days=first.weekday()), last - timedelta(days=last.weekday()))
+    assert (exp.rows["fate"] == "outside_data_period").sum() > 20
+    assert exp.counts["week_start"].between(*exp.data_period).all()

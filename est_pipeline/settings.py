@@ -17,6 +17,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 #: The method's analysis periods that a municipality may choose (DESIGN §1).
 ANALYSIS_PERIODS = ("quarter", "tertial")
+#: The police's public events API (JSON list of events; ``?locationname=`` filters).
+POLICE_EVENTS_URL = "https://polisen.se/api/events"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Settings:
     analysis_period: str
     small_count_threshold: int
     survey_min_group_size: int
+    #: The events API the fetcher calls, and the location names it asks for (empty: off).
+    police_events_url: str = POLICE_EVENTS_URL
+    police_events_locations: tuple[str, ...] = ()
 
     @property
     def landing_dir(self) -> Path:
@@ -68,6 +73,10 @@ def get_settings() -> Settings:
         analysis_period=period,
         small_count_threshold=int(os.environ.get("EST_SMALL_COUNT_THRESHOLD", "3")),
         survey_min_group_size=int(os.environ.get("EST_SURVEY_MIN_GROUP_SIZE", "10")),
+        police_events_url=os.environ.get("EST_POLICE_EVENTS_URL", "").strip() or POLICE_EVENTS_URL,
+        police_events_locations=tuple(
+            name.strip() for name in os.environ.get("EST_POLICE_EVENTS_LOCATIONS", "").split(",") if name.strip()
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from est_pipeline.demo.geography import build_municipality, years_touched
 from est_pipeline.demo.ground_truth import TruthWriter
 from est_pipeline.demo.model import simulate_events
 from est_pipeline.demo.output import Output
+from est_pipeline.demo.police_only import PoliceOnlyConfig, PoliceOnlySummary, generate_police_only
 from est_pipeline.demo.reference import ReferenceCollector
 from est_pipeline.demo.schedule import build_schedule
 from est_pipeline.demo.vocabulary import load_vocabulary
@@ -35,7 +36,23 @@ OWNED_FILES = {
     "checklist": "checklista_", "interventions": register.FILE_NAME,
     "safety_survey": "trygghetsmatning_", "reference": "",
 }
-_REFERENCE_FILES = ("areas.geojson", "places.geojson", "addresses.csv", "population.csv", "area_deso.csv")
+#: The default profile's reference files, and the police-only profile's (removed as well, so
+#: that switching profiles in one data folder leaves no stale boundaries behind).
+_REFERENCE_FILES = ("areas.geojson", "places.geojson", "addresses.csv", "population.csv", "area_deso.csv",
+                    "areas.gpkg", "deso_population.csv")
+
+#: Demo profiles: the full fictional municipality with every partner feed, and a
+#: municipality that has only the police's DeSO extract (``police_only``).
+PROFILES = {"default": DemoConfig, "police_only": PoliceOnlyConfig}
+
+
+def generate_profile(out_dir: Path, profile: str = "default", seed: int = 42
+                     ) -> GenerationSummary | PoliceOnlySummary:
+    """``generate`` for a named profile with its default settings and the given seed."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown demo profile {profile!r}; choose one of {sorted(PROFILES)}")
+    return generate(out_dir, PROFILES[profile](seed=seed))
+
 
 # Component numbers for the random streams.
 _GEO, _SCHEDULE, _MODEL, _FEEDS, _CHECKLIST, _SURVEY, _REGISTER, _EVENTS_API = range(8)
@@ -55,7 +72,11 @@ def _clear_previous(out_dir: Path) -> None:
     shutil.rmtree(out_dir / "ground_truth", ignore_errors=True)
 
 
-def generate(out_dir: Path, config: DemoConfig | None = None) -> GenerationSummary:
+def generate(out_dir: Path, config: DemoConfig | PoliceOnlyConfig | None = None
+             ) -> GenerationSummary | PoliceOnlySummary:
+    """Write a demo data set; the config's type selects the profile (``PROFILES``)."""
+    if isinstance(config, PoliceOnlyConfig):
+        return generate_police_only(out_dir, config)
     started = time.perf_counter()
     config = config or DemoConfig()
     out_dir = Path(out_dir)

@@ -19,9 +19,9 @@ REPORT_COLUMNS = ["feed", "file_name", "row_number", "report_id", "event_id", "d
 
 
 class Output:
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, landing: str = "landing") -> None:
         self.out_dir = out_dir
-        self.landing = out_dir / "landing"
+        self.landing = out_dir / landing
         self.files: list[FileRecord] = []
         self.dirt: dict[str, Counter] = {}
         self.quirks: dict[str, Counter] = {}

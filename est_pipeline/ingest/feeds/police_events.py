@@ -97,6 +97,10 @@ FEED = Feed(
         "`location.gps` är kommunens eller länets mittpunkt, inte händelsens plats: "
         "flödet används bara som kommunal bakgrund, aldrig per område.",
         "Sammanfattningar (`Sammanfattning natt` m.fl.) markeras med is_summary.",
+        "Pipelinen kan hämta flödet själv: ange orterna i inställningen "
+        "`EST_POLICE_EVENTS_LOCATIONS` (t.ex. `Örebro,Örebro län`), så hämtas API:et varje "
+        "timme och varje nytt svar sparas oförändrat här som `api_<ort>_<UTC-tid>.json`. "
+        "Ett svar som är likadant som det förra sparas inte igen.",
     ),
     columns=(
         Column("id", "id", "bigint"),

@@ -1,5 +1,8 @@
 """`make demo`: generate the demo data and materialise every asset over the whole demo period.
 
+`make run` (``--no-generate``) does the same on a municipality's own files in landing/,
+over the weeks its data covers, and never generates anything.
+
 Runs go through the Dagster instance in ``DAGSTER_HOME`` so that `make dev` afterwards shows
 their history. Partitioned assets that allow it are backfilled as ONE run per partition
 definition (a range run: one dbt invocation for three years of weeks, not 157); reports are
@@ -38,6 +41,20 @@ def _demo_period() -> tuple[date, date] | None:
     first = date.fromisoformat(period["start_date"])
     last = date.fromisoformat(period["end_date_exclusive"]) - timedelta(days=7)
     return first, last
+
+
+def _data_period() -> tuple[date, date] | None:
+    """First and last Monday of the dated rows in landing/ (real data: no ground truth)."""
+    from est_pipeline.onboarding.period import monday
+    from est_pipeline.onboarding.reading import other_feed_dates, police_extract
+
+    landing = get_settings().landing_dir
+    sources = [police_extract(landing)[1], *other_feed_dates(landing)]
+    firsts = [d.first for d in sources if d.first is not None]
+    lasts = [d.last for d in sources if d.last is not None]
+    if not firsts:
+        return None
+    return monday(min(firsts)), monday(max(lasts))
 
 
 def _partition_keys_in(
@@ -132,7 +149,7 @@ def _pdef_name(pdef: dg.PartitionsDefinition) -> str:
     return repr(pdef)
 
 
-def run(weekly_reports: int = 8, regenerate: bool = False) -> None:
+def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True) -> None:
     settings = get_settings()
     export_dbt_environment()
     started = time.perf_counter()
@@ -140,7 +157,12 @@ def run(weekly_reports: int = 8, regenerate: bool = False) -> None:
     landing_has_files = settings.landing_dir.exists() and any(
         p.is_file() for p in settings.landing_dir.rglob("*")
     )
-    if regenerate or not landing_has_files:
+    if not generate:
+        if not landing_has_files:
+            raise SystemExit(f"No files in {settings.landing_dir}: put the municipality's files there first "
+                             f"(docs/onboarding.md) and check them with `make onboard`.")
+        print(f"Using the files in {settings.landing_dir}.")
+    elif regenerate or not landing_has_files:
         from est_pipeline.demo.cli import main as generate_main
 
         print(f"Generating demo data into {settings.data_dir} ...", flush=True)
@@ -153,7 +175,7 @@ def run(weekly_reports: int = 8, regenerate: bool = False) -> None:
     instance = dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
     phases = _phases(defs)
-    period = _demo_period()
+    period = _demo_period() or (None if generate else _data_period())
 
     print("Materialising assets:", flush=True)
     _materialize(defs, instance, phases.pop("before"), "ingest and harmonise (unpartitioned)")
@@ -238,8 +260,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weekly-reports", type=int, default=8, help="render the last N weeks")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the demo data")
+    parser.add_argument("--no-generate", action="store_true",
+                        help="never generate demo data: run on the files in landing/ (a real deployment)")
     args = parser.parse_args(argv)
-    run(weekly_reports=args.weekly_reports, regenerate=args.regenerate)
+    run(weekly_reports=args.weekly_reports, regenerate=args.regenerate, generate=not args.no_generate)
 
 
 if __name__ == "__main__":

@@ -59,15 +59,19 @@ def is_ingestible(path: Path) -> bool:
 def landing_files(folder: str, sidecars: bool = True) -> list[Path]:
     """Every file in the landing folder; ``sidecars=False`` leaves out the parts of a
     shapefile beside its ``.shp`` (they are read, hashed and archived with it)."""
-    root = get_settings().landing_dir / folder
-    if not root.is_dir():
-        return []
-    files = sorted(p for p in root.rglob("*") if is_ingestible(p) and not any(
-        part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(root).parts[:-1]
-    ))
+    files = files_in(get_settings().landing_dir / folder)
     if sidecars:
         return files
     return [p for p in files if not is_sidecar(p)]
+
+
+def files_in(root: Path) -> list[Path]:
+    """The files under ``root`` a partner delivered (temporary and hidden ones left out)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if is_ingestible(p) and not any(
+        part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(root).parts[:-1]
+    ))
 
 
 def is_sidecar(path: Path) -> bool:
@@ -75,9 +79,9 @@ def is_sidecar(path: Path) -> bool:
     return sidecar_suffix(path.name) is not None
 
 
-def orphan_sidecars(folder: str) -> list[Path]:
-    """Shapefile parts in the landing folder with no ``.shp`` beside them."""
-    files = landing_files(folder)
+def orphan_sidecars(folder: str | Path) -> list[Path]:
+    """Shapefile parts in the landing folder (a name, or a path) with no ``.shp`` beside them."""
+    files = files_in(folder) if isinstance(folder, Path) else landing_files(folder)
     shps = {(p.parent, p.name[:-4].lower()) for p in files if p.suffix.lower() == ".shp"}
     out = []
     for p in files:

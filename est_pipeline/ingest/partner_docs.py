@@ -162,8 +162,8 @@ def _format_section(feed: Feed) -> list[str]:
     if "shp" in feed.formats:
         lines.append("- Shapefil (`.shp`) med sina delar `.shx`, `.dbf`, `.prj` och `.cpg` bredvid, med samma namn "
                      "(`areas.shp`, `areas.shx`, ...). Delarna hör till shapefilen och läses in med den; en del som "
-                     "kommer senare gör att shapefilen läses in igen. Kolumnnamn i shapefiler är högst tio tecken: "
-                     "använd t.ex. `Kommunkod` och `Kommun`.")
+                     "kommer senare gör att shapefilen läses in igen. Kolumnnamn i en shapefil kapas vid tio byte "
+                     "(`Områdes-ID` blir `Områdes-I`); sådana kapade rubriker känns igen.")
     if "zip" in feed.formats:
         lines.append("- Zippad shapefil (`.zip`): en zip-fil med en shapefil och dess delar (mappar i zip-filen går bra).")
     if {"gpkg", "shp", "zip", "geojson"} & set(feed.formats):

@@ -53,7 +53,9 @@ def test_clean_set_has_no_findings_and_exit_code_zero(landing: Path, capsys: pyt
     assert main(["check", "--landing", str(landing)]) == 0
     out = capsys.readouterr().out
     assert "Inga fel och inga varningar." in out and "partition_start = 2023-03-06" in out
-    assert out.rstrip().endswith("(slutkod 0).") and "Nästa steg:" in out and "make run" in out
+    assert "Resultat: 0 fel, 0 varningar (slutkod 0)." in out
+    # The output ends with what to do next.
+    assert out.rstrip().splitlines()[-1].startswith("  1. Referensdata är klara. Kör hela pipelinen på datan: make run")
 
 
 def test_shares_of_a_split_deso_must_sum_to_one(landing: Path) -> None:
@@ -318,7 +320,7 @@ def test_the_command_runs_as_a_module(landing: Path) -> None:
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert done.returncode == 1, done.stderr
     assert "[FEL] population_missing" in done.stdout
-    assert done.stdout.splitlines()[-1] == "Resultat: 1 fel, 0 varningar (slutkod 1)."
+    assert "Resultat: 1 fel, 0 varningar (slutkod 1).\n\nNästa steg:\n  1. Rätta felen ovan" in done.stdout
 
 
 def test_every_finding_code_is_explained_on_both_onboarding_pages() -> None:

@@ -165,10 +165,10 @@ def render(result: CheckResult, settings: Settings | None, written: list[str] | 
         lines.append("Skrivet:")
         lines += [f"  {w}" for w in written]
         lines.append("")
-    lines.append("Nästa steg:")
-    lines += next_steps(result, wrote_templates, wrote_settings)
-    lines.append("")
     n_warn = len(result.warnings)
     lines.append(f"Resultat: {len(result.errors)} fel, {n_warn} {'varning' if n_warn == 1 else 'varningar'} "
                  f"(slutkod {result.exit_code}).")
+    lines.append("")
+    lines.append("Nästa steg:")
+    lines += next_steps(result, wrote_templates, wrote_settings)
     return "\n".join(lines) + "\n"

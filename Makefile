@@ -38,7 +38,7 @@ demo: manifest
 onboard: install
 	$(BIN)/python -m est_pipeline.onboarding check $(ARGS)
 
-## Materialise every asset on the files in $EST_DATA_DIR/landing (real data; never generates demo data).
+## Materialise every asset over the period of the data partners delivered (never generates).
 run: manifest
 	$(BIN)/python -m est_pipeline.run_demo --no-generate
 

@@ -1,22 +1,24 @@
-"""`make demo`: generate the demo data and materialise every asset over the whole demo period.
+"""`make demo` and `make run`: materialise every asset over the whole period of the data.
 
-`make run` (``--no-generate``) does the same on a municipality's own files in landing/,
-over the weeks its data covers, and never generates anything.
-
-Runs go through the Dagster instance in ``DAGSTER_HOME`` so that `make dev` afterwards shows
-their history. Partitioned assets that allow it are backfilled as ONE run per partition
-definition (a range run: one dbt invocation for three years of weeks, not 157); reports are
-rendered for the last weeks only by default, because one HTML file per week for three years is
-not what a newcomer needs to see.
+`make demo` first generates the demo data (when the landing folder is empty); `make run` uses
+whatever partners have delivered to the landing folder. Either way the period comes from the
+data itself: after ingest and harmonisation the warehouse knows the first and last week of
+data and the last complete week (``intermediate.int_data_period``), and the weekly,
+period and yearly partitions follow it. Runs go through the Dagster instance in
+``DAGSTER_HOME`` so that `make dev` afterwards shows their history. Partitioned assets that
+allow it are backfilled as ONE run per partition definition (a range run: one dbt invocation
+for three years of weeks, not 157); weekly reports are rendered for the last complete weeks
+only by default, because one HTML file per week for three years is not what a newcomer needs
+to see.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dagster as dg
@@ -31,36 +33,44 @@ from est_pipeline.settings import export_dbt_environment, get_settings
 REPORT_GROUP = "reports"
 
 
-def _demo_period() -> tuple[date, date] | None:
-    """First and last Monday of the demo data, from the generator's ground truth."""
-    truth_file = get_settings().ground_truth_dir / "truth.json"
-    if not truth_file.exists():
+@dataclass(frozen=True)
+class DataPeriod:
+    """The weeks the data covers, as the warehouse computed it (Mondays)."""
+
+    first_week: date
+    last_week: date
+    last_complete_week: date
+
+
+def data_period() -> DataPeriod | None:
+    """First, last and last complete week of the data, from ``intermediate.int_data_period``.
+
+    None before anything has been ingested and harmonised.
+    """
+    from est_pipeline.lib.warehouse import connect
+
+    if not get_settings().warehouse_path.exists():
         return None
-    truth = json.loads(truth_file.read_text(encoding="utf-8"))
-    period = truth["period"]
-    first = date.fromisoformat(period["start_date"])
-    last = date.fromisoformat(period["end_date_exclusive"]) - timedelta(days=7)
-    return first, last
-
-
-def _data_period() -> tuple[date, date] | None:
-    """First and last Monday of the dated rows in landing/ (real data: no ground truth)."""
-    from est_pipeline.onboarding.period import monday
-    from est_pipeline.onboarding.reading import other_feed_dates, police_extract
-
-    landing = get_settings().landing_dir
-    sources = [police_extract(landing)[1], *other_feed_dates(landing)]
-    firsts = [d.first for d in sources if d.first is not None]
-    lasts = [d.last for d in sources if d.last is not None]
-    if not firsts:
+    with connect(read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'int_data_period'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(
+            "select first_week_start, last_week_start, last_complete_week_start "
+            "from intermediate.int_data_period"
+        ).fetchone()
+    if row is None or row[0] is None:
         return None
-    return monday(min(firsts)), monday(max(lasts))
+    return DataPeriod(row[0], row[1], row[2] or row[1])
 
 
 def _partition_keys_in(
     partitions_def: dg.PartitionsDefinition, first: date, last: date
 ) -> list[str]:
-    """Partition keys whose window holds a demo week.
+    """Partition keys whose window holds a week of data.
 
     A week belongs to the period (and ISO year) that holds its Thursday, so 2022-W52
     (Monday 2022-12-26) does not drag a nearly empty 2023 into the demo.
@@ -157,28 +167,40 @@ def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True
     landing_has_files = settings.landing_dir.exists() and any(
         p.is_file() for p in settings.landing_dir.rglob("*")
     )
-    if not generate:
-        if not landing_has_files:
-            raise SystemExit(f"No files in {settings.landing_dir}: put the municipality's files there first "
-                             f"(docs/onboarding.md) and check them with `make onboard`.")
-        print(f"Using the files in {settings.landing_dir}.")
-    elif regenerate or not landing_has_files:
+    if generate and (regenerate or not landing_has_files):
         from est_pipeline.demo.cli import main as generate_main
 
         print(f"Generating demo data into {settings.data_dir} ...", flush=True)
         generate_main(["--out", str(settings.data_dir)])
+    elif not landing_has_files:
+        raise SystemExit(
+            f"Nothing to run on: {settings.landing_dir} has no files. Drop the partners' files "
+            "there (docs/onboarding.md), or run `make demo` for the demo data."
+        )
     else:
-        print(f"Using the demo data already in {settings.landing_dir} (--regenerate to redo).")
+        print(f"Using the data already in {settings.landing_dir}" + (" (--regenerate to redo)." if generate else "."))
 
     from est_pipeline.definitions import defs
 
     instance = dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
     phases = _phases(defs)
-    period = _demo_period() or (None if generate else _data_period())
 
     print("Materialising assets:", flush=True)
     _materialize(defs, instance, phases.pop("before"), "ingest and harmonise (unpartitioned)")
+    period = data_period()
+    if period is None:
+        raise SystemExit(
+            "The data covers no week: no file in the landing folder gave a row of this "
+            "deployment's municipalities. See raw.file_registry and marts.police_records_not_in_areas."
+        )
+    print(f"  data: weeks {_label(period.first_week)} … {_label(period.last_week)}, "
+          f"last complete week {_label(period.last_complete_week)}", flush=True)
+    partition_start = date.fromisoformat(settings.partition_start)
+    if period.first_week < partition_start:
+        print(f"  note: the data starts in {_label(period.first_week)}, before the first weekly "
+              f"partition ({_label(partition_start)}); set partition_start (`make onboard` "
+              "suggests it) so the earlier weeks get marts.", flush=True)
     after = phases.pop("after")
     order = ["weekly_partitions", "analysis_period_partitions", "yearly_partitions"]
     for name in order + [n for n in phases if n not in order]:
@@ -187,10 +209,7 @@ def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True
             continue
         pdef = graph.get(keys[0]).partitions_def
         assert pdef is not None
-        if period is not None:
-            partition_keys = _partition_keys_in(pdef, *period)
-        else:
-            partition_keys = list(pdef.get_partition_keys())
+        partition_keys = _partition_keys_in(pdef, max(period.first_week, partition_start), period.last_week)
         if not partition_keys:
             continue
         report_keys = [k for k in keys if graph.get(k).group_name == REPORT_GROUP]
@@ -208,7 +227,11 @@ def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True
         if report_keys:
             report_partitions: Sequence[str] = partition_keys
             if name == "weekly_partitions":
-                report_partitions = partition_keys[-weekly_reports:]
+                # The lägesbild follows the data's last complete week, never the calendar.
+                complete = [k for k in partition_keys if date.fromisoformat(k[:10]) <= period.last_complete_week]
+                report_partitions = complete[-weekly_reports:]
+            if not report_partitions:
+                continue
             _materialize(
                 defs,
                 instance,
@@ -221,6 +244,11 @@ def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True
             )
     _materialize(defs, instance, after, "publish for BI tools")
     _print_summary(time.perf_counter() - started)
+
+
+def _label(week: date) -> str:
+    year, number, _ = week.isocalendar()
+    return f"{year}-W{number:02d}"
 
 
 def _print_summary(seconds: float) -> None:
@@ -261,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--weekly-reports", type=int, default=8, help="render the last N weeks")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the demo data")
     parser.add_argument("--no-generate", action="store_true",
-                        help="never generate demo data: run on the files in landing/ (a real deployment)")
+                        help="never generate demo data: run on what partners delivered (make run)")
     args = parser.parse_args(argv)
     run(weekly_reports=args.weekly_reports, regenerate=args.regenerate, generate=not args.no_generate)
 

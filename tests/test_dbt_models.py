@@ -111,14 +111,20 @@ def test_cross_partner_duplicates_count_once(built) -> None:
 
 def test_weekly_situation_grid_rates_ratings_and_context(built) -> None:
     df = read_df("select area_id, week_start, category from marts.weekly_situation")
-    assert len(df) == 2 * 2 * 16  # areas × weeks × categories, zeros included
+    assert len(df) == 2 * 2 * 19  # areas × weeks × categories, zeros included
     row = situation("NV01", "2021-03-01", "vandalism")
     assert row["iso_week_label"] == "2021-W09" and row["population"] == 2000
     assert row["events_per_1000"] == pytest.approx(0.5)
     # police rated the whole area orange; the municipality re-submitted gul as röd
     assert (row["rating_max_police"], row["rating_max_municipality"], row["rating_max"]) == (2, 3, 3)
     assert row["rating_max_housing"] is None
-    assert row["police_reported_crimes_deso_weighted"] == pytest.approx(4 * 0.25)
+    # The local police extract covers these weeks, so it is the police's series (P1 here) and
+    # the DeSO extract's 4 crimes (25% of them in NV01) are not counted a second time.
+    assert row["police_crimes"] == pytest.approx(1.0)
+    assert row["police_crimes_from_deso"] == 0.0 and row["incidents_total"] == row["events_total"]
+    trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas")
+    assert trace.to_dict("records") == [
+        {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0}]
     assert row["previous_week_events"] is None  # first week of the data period
     quiet = situation("NV02", "2021-03-08", "assault")
     assert quiet["events_total"] == 0 and quiet["previous_week_events"] == 1 and quiet["change_from_last_week"] == -1
@@ -163,11 +169,12 @@ def test_area_week_outcomes_panel(built) -> None:
     )
     assert df.to_dict("records") == [
         {"outcome_group": "disorder", "events": 1, "population": 2000},
+        {"outcome_group": "police_crimes", "events": 1, "population": 2000},  # P1 (local extract)
         {"outcome_group": "property", "events": 1, "population": 2000},
         {"outcome_group": "total", "events": 2, "population": 2000},
         {"outcome_group": "violence", "events": 0, "population": 2000},
     ]
-    assert len(read_df("select * from marts.area_week_outcomes")) == 2 * 2 * 4
+    assert len(read_df("select * from marts.area_week_outcomes")) == 2 * 2 * 5
 
 
 def test_materialisations_carry_row_counts_and_column_schema(built) -> None:
@@ -177,11 +184,11 @@ def test_materialisations_carry_row_counts_and_column_schema(built) -> None:
         for e in result.get_asset_materialization_events()
     }
     summary = mats[("weekly_situation", "2021-03-01")]
-    assert summary["dagster/row_count"].value == 64
-    assert summary["window_row_count"].value == 64
+    assert summary["dagster/row_count"].value == 76
+    assert summary["window_row_count"].value == 76
     columns = {c.name: c.description for c in summary["dagster/column_schema"].schema.columns}
     assert columns["events_total"].startswith("Deduplicated total")
-    assert mats[("area_week_outcomes", None)]["dagster/row_count"].value == 16
+    assert mats[("area_week_outcomes", None)]["dagster/row_count"].value == 20  # 2 areas × 2 weeks × 5 outcome groups (police_crimes included)
 
 
 def test_docs_describe_every_mart_column(built, tmp_path: Path) -> None:

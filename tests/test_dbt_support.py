@@ -32,6 +32,8 @@ MY_MARTS = (
     "area_week_outcomes",
     "area_week_interventions",
     "unmapped_source_types",
+    "police_records_not_in_areas",
+    "weekly_police_events",
 )
 
 
@@ -175,13 +177,13 @@ def write_handcrafted_raw(warehouse: Path) -> None:
         "area_deso": [("NV01", "9001A0010", 0.25), ("NV02", "9001A0010", 0.75)],
         "police_local_incidents": [
             # in the square (SWEREF): counted; duplicated by housing case H1 80 minutes later
-            ("P1", datetime(2021, 3, 3, 22, 0), "1214", "Skadegörelse", "Torget", 6600200.0, 500200.0),
+            ("P1", datetime(2021, 3, 3, 22, 0), "1203", "Skadegörelse", "Torget", 6600200.0, 500200.0),
             # open ground in NV02 (area only)
             ("P2", datetime(2021, 3, 4, 10, 0), "0392", "Misshandel", "Parken", 6600600.0, 501200.0),
             # an unmapped type: surfaced, not counted
             ("P3", datetime(2021, 3, 5, 10, 0), "9999", "Övrigt ärende", "x", 6600600.0, 501300.0),
             # outside both areas: unlocated
-            ("P4", datetime(2021, 3, 9, 1, 0), "1214", "Skadegörelse", "Utanför", 6605000.0, 505000.0),
+            ("P4", datetime(2021, 3, 9, 1, 0), "1203", "Skadegörelse", "Utanför", 6605000.0, 505000.0),
             # open ground NV01, 140 m from fault report F2 within the hour: duplicate
             ("P5", datetime(2021, 3, 10, 12, 0), "1202", "Klotter", "Gatan", 6600800.0, 500740.0),
         ],
@@ -210,7 +212,7 @@ def write_handcrafted_raw(warehouse: Path) -> None:
             ("I3", date(2021, 2, 1), "NV02", None, "Okänd insats", "Kommun", date(2021, 3, 1), None, "medel", None, None),
         ],
         "police_deso_crimes": [
-            ("1", "1214", "Skadegörelse", date(2021, 3, 4), date(2021, 3, 3), "Norrvik", "Län", "9001A0010", 4),
+            ("1", "1203", "Skadegörelse", date(2021, 3, 4), date(2021, 3, 3), "Norrvik", "Län", "9001A0010", 4),
         ],
     }
     with duckdb.connect(str(warehouse)) as con:

@@ -64,7 +64,16 @@ def truth(demo: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def mapping() -> pd.DataFrame:
-    return pd.read_csv(DBT_PROJECT_DIR / "seeds" / "category_mapping.csv", dtype=str)
+    """Every source type on a list: the partners' mapping and the police's code lists
+    (category empty where a code is deliberately not tracked)."""
+    seeds = DBT_PROJECT_DIR / "seeds"
+    codes = pd.read_csv(seeds / "police_crime_codes.csv", dtype=str)
+    types = pd.read_csv(seeds / "police_event_types.csv", dtype=str)
+    return pd.concat([
+        pd.read_csv(seeds / "category_mapping.csv", dtype=str),
+        pd.DataFrame({"source": "police_deso", "source_type": codes["crime_code"], "category": codes["category"]}),
+        pd.DataFrame({"source": "police_events", "source_type": types["event_type"], "category": types["category"]}),
+    ], ignore_index=True)
 
 
 def _files(demo: Path, feed: str, suffix: str = "") -> list[Path]:

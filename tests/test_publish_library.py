@@ -355,7 +355,7 @@ def test_publication_metadata_and_dbt_comments(working: Path, tmp_path: Path) ->
         )
         # dbt's text, then the rule; a comment already in the working warehouse survives.
         assert col_comments["events_total"].startswith("Events, deduplicated across partners. ")
-        assert "1-2 are published as NULL" in col_comments["events_total"]
+        assert "above 0 and below 3 are published as NULL" in col_comments["events_total"]
         assert col_comments["events_police"].startswith("Events reported by the police.")
         assert col_comments["category"] == "EST category."
         assert "blanked" in col_comments[FLAG_COLUMN]

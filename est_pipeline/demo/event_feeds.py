@@ -21,27 +21,10 @@ from est_pipeline.demo.formats import (
 from est_pipeline.demo.geography import Municipality
 from est_pipeline.demo.model import MIN_PER_DAY
 from est_pipeline.demo.output import Output
-from est_pipeline.demo.vocabulary import UNKNOWN_TYPES, Vocabulary
+from est_pipeline.demo.vocabulary import UNKNOWN_TYPES, Vocabulary, crime_code_texts
 
 PII_SHARE = 0.02
 
-#: Plain-text names of the crime codes the mapping uses (the DeSO extract's klartext column).
-#: A code missing here is written with the category's Swedish name.
-CRIME_CODE_TEXT = {
-    "1211": "Skadegörelse genom brand, motorfordon",
-    "1209": "Skadegörelse genom brand, övrigt",
-    "1202": "Klotter, skadegörelse",
-    "1214": "Skadegörelse, övrigt",
-    "0392": "Misshandel, utomhus, obekant med offret",
-    "0401": "Olaga hot mot kvinna/man, utomhus",
-    "0901": "Rån, övrigt",
-    "5010": "Narkotikabrott, överlåtelse",
-    "0820": "Inbrott, källare eller vind i flerbostadshus",
-    "0409": "Våld eller hot mot tjänsteman",
-    "1604": "Ofredande, ordningsstörning",
-    "9330": "Olovlig körning",
-    "0937": "Bedrägeri, övrigt",
-}
 _COST_SEK = {"fire": (5_000, 80_000), "vandalism": (1_000, 25_000), "graffiti": (800, 12_000),
              "burglary": (2_000, 30_000), "staff_incident": (0, 2_000), "disturbance": (0, 3_000)}
 MOODS = np.array(["grön", "gul", "orange", "röd"], dtype=object)
@@ -173,7 +156,8 @@ def write_police_deso(muni: Municipality, police: pd.DataFrame, vocab: Vocabular
     agg = g.groupby(["reg", "brottskod", "deso", "crime"], sort=True).size().reset_index(name="antal")
     known = {c for cs in vocab.types.get("police_deso", {}).values() for c in cs}
     cat_sv = {code: vocab.category_sv[c] for c, codes in vocab.types.get("police_deso", {}).items() for code in codes}
-    klartext = np.array([CRIME_CODE_TEXT.get(c, cat_sv.get(c, "Övrigt brott")) for c in agg["brottskod"]], dtype=object)
+    texts = crime_code_texts()
+    klartext = np.array([texts.get(c, cat_sv.get(c, "Övrigt brott")) for c in agg["brottskod"]], dtype=object)
     reg = agg["reg"].to_numpy() * MIN_PER_DAY
     crime = agg["crime"].to_numpy()
     crime_s = np.where(crime < 0, None, fmt_date(np.maximum(crime, 0) * MIN_PER_DAY))

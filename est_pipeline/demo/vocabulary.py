@@ -34,7 +34,8 @@ UNKNOWN_TYPES: dict[str, list] = {
     "fault_reports": ["Parkeringsfråga", "Övrigt ärende", "Snöröjning"],
     "field_observations": ["Övrigt", "Hundar lösa"],
     "property_incidents": ["Vattenskada", "Övrigt ärende"],
-    "police_events": ["Trafikolycka", "Djur på vägen", "Övrigt"],
+    # Events-API types on no list (the police's list has Trafikolycka, Övrigt, … as not tracked).
+    "police_events": ["Djur på vägen", "Vattenläcka", "Okänd händelse"],
 }
 
 #: Police events API: summaries are not incidents (is_summary), and not "unknown types".
@@ -65,6 +66,11 @@ def _read(name: str, seeds_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def crime_code_texts(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """Crime code -> its text in the police's code list (for the DeSO extract's klartext)."""
+    return {r["crime_code"]: r["crime_code_text"] for r in _read("police_crime_codes.csv", seeds_dir)}
+
+
 def load_vocabulary(seeds_dir: Path = SEEDS_DIR) -> Vocabulary:
     cats = _read("categories.csv", seeds_dir)
     category_sv = {r["category"]: r["category_sv"] for r in cats}
@@ -78,6 +84,20 @@ def load_vocabulary(seeds_dir: Path = SEEDS_DIR) -> Vocabulary:
                 "is not in categories.csv"
             )
         types.setdefault(r["source"], {}).setdefault(r["category"], []).append(r["source_type"])
+
+    # The police's code lists: the tracked crime codes and events-API types, by category.
+    for source, file_name, column in (
+        ("police_deso", "police_crime_codes.csv", "crime_code"),
+        ("police_events", "police_event_types.csv", "event_type"),
+    ):
+        for i, r in enumerate(_read(file_name, seeds_dir), start=2):
+            if r["decision"].strip().lower() != "tracked":
+                continue
+            if r["category"] not in category_sv:
+                raise ValueError(
+                    f"{seeds_dir / file_name} row {i}: category {r['category']!r} is not in categories.csv"
+                )
+            types.setdefault(source, {}).setdefault(r["category"], []).append(r[column])
 
     reported = {c for feed in EVENT_FEEDS for c in types.get(feed, {})}
     categories = [c for c in category_sv if c in reported]

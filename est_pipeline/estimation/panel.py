@@ -20,7 +20,9 @@ import pandas as pd
 
 from est_pipeline.estimation.errors import PanelError
 
-OUTCOME_GROUPS = ("property", "disorder", "violence", "total")
+#: The outcome groups of marts.area_week_outcomes: incidents by group and in total, and the
+#: police's own series of reported crimes (fractional where DeSO crimes are spread by share).
+OUTCOME_GROUPS = ("property", "disorder", "violence", "total", "police_crimes")
 OUTCOMES_TABLE = "marts.area_week_outcomes"
 INTERVENTIONS_TABLE = "marts.area_week_interventions"
 _EPOCH_MONDAY = np.datetime64("1970-01-05", "D")

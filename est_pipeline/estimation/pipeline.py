@@ -16,7 +16,7 @@ import pandas as pd
 
 from est_pipeline.estimation import survey as survey_mod
 from est_pipeline.estimation.bootstrap import ScoreTest, inference_label, webb_weights
-from est_pipeline.estimation.errors import PanelError
+from est_pipeline.estimation.errors import NothingToEstimate, PanelError
 from est_pipeline.estimation.estimates import Estimate
 from est_pipeline.estimation.event_study import EventStudyRow, lag_rows, pretrend
 from est_pipeline.estimation.imputation import ESTIMATOR as ROBUST, estimate_targets, fit_untreated, imputable
@@ -153,7 +153,7 @@ def estimate_effects(
                      share_difference=e.log_irr, share_difference_ci_low=e.ci_low, share_difference_ci_high=e.ci_high)
             rows.append(r)
     if not rows:
-        raise PanelError("no estimate could be made: " + " | ".join(errors or messages))
+        raise NothingToEstimate("no estimate could be made: " + " | ".join(errors or messages))
     messages.extend(errors)
     effects = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     effects["q_value"] = np.nan

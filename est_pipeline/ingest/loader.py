@@ -227,6 +227,8 @@ class FileOutcome:
     rows_quarantined: int = 0
     pii: dict[str, int] = field(default_factory=_zero_pii)
     superseded: int = 0
+    #: Rows whose record key (the partner's id) was already delivered: not counted twice.
+    rows_repeated: int = 0
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     suite: Any = None
@@ -345,10 +347,18 @@ def _write_one(con: Any, file: registry.LandedFile, archived: Path, parsed: Pars
             cols = ", ".join(f'"{n}"' for n in batch.schema.names)
             con.execute(f"INSERT INTO raw.{feed.table} ({cols}) SELECT {cols} FROM _rows_batch")
             con.unregister("_rows_batch")
+            if feed.record_key:
+                outcome.rows_repeated = registry.count_repeats(
+                    con, feed.table, feed.record_key, file.name, file.content_hash)
+        if outcome.rows_repeated:
+            key_sv = ", ".join(c.header for c in feed.columns if c.name in feed.record_key)
+            repeated = (f"{outcome.rows_repeated} av {outcome.rows_loaded} rader upprepar poster som redan "
+                        f"levererats (samma {key_sv}); den senaste leveransen gäller och ingenting räknas två gånger")
+            message = f"{message}; {repeated}" if message else repeated
         quarantine.write(con, file.folder, file.name, file.content_hash, parsed.problems, parsed.records, loaded_at)
         registry.insert_entry(con, registry.RegistryEntry(
             file, archived, loaded_at, "loaded", outcome.rows_in, outcome.rows_loaded,
-            outcome.rows_quarantined, sum(outcome.pii.values()), message, None))
+            outcome.rows_quarantined, sum(outcome.pii.values()), message, None, outcome.rows_repeated))
         con.commit()
     except Exception:
         con.rollback()

@@ -190,17 +190,19 @@ class RegistryEntry:
     pii_masked: int | None
     message: str | None
     error_code: str | None
+    rows_repeated: int | None = None
 
 
 def insert_entry(con: duckdb.DuckDBPyConnection, e: RegistryEntry) -> None:
     con.execute(
         "INSERT INTO raw.file_registry (feed, file_name, content_hash, size_bytes, arrived_at, "
         "archived_path, loaded_at, status, rows_in, rows_loaded, rows_quarantined, pii_masked, "
-        "message, superseded_by, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        "message, superseded_by, error_code, rows_repeated) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
         [
             e.file.folder, e.file.name, e.file.content_hash, e.file.size, e.file.arrived_at,
             str(e.archived_path), e.loaded_at, e.status, e.rows_in, e.rows_loaded,
-            e.rows_quarantined, e.pii_masked, e.message, e.error_code,
+            e.rows_quarantined, e.pii_masked, e.message, e.error_code, e.rows_repeated,
         ],
     )
 
@@ -225,3 +227,24 @@ def supersede(
             [new_hash, folder, name, old_hash],
         )
     return len(old)
+
+
+def count_repeats(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], name: str, content_hash: str) -> int:
+    """Rows of the file just written whose record key was delivered before: by another
+    file still loaded, or by an earlier row of the same file."""
+    same = " AND ".join(f'o."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
+    keys = ", ".join(f'"{k}"' for k in key)
+    return con.execute(
+        f"""
+        WITH n AS (
+            SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY _row_number) AS nth
+            FROM raw.{table} WHERE _content_hash = ? AND _file_name = ?
+        )
+        SELECT count(*) FROM n
+        WHERE nth > 1 OR EXISTS (
+            SELECT 1 FROM raw.{table} AS o
+            WHERE NOT (o._content_hash = n._content_hash AND o._file_name = n._file_name) AND {same}
+        )
+        """,
+        [content_hash, name],
+    ).fetchone()[0]

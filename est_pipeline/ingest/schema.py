@@ -27,6 +27,7 @@ FILE_REGISTRY_COLUMNS = (
     ("message", "VARCHAR"),
     ("superseded_by", "VARCHAR"),
     ("error_code", "VARCHAR"),
+    ("rows_repeated", "INTEGER"),
 )
 
 QUARANTINE_COLUMNS = (
@@ -51,9 +52,17 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, 
     con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
 
 
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> None:
+    """A warehouse built by an earlier version gains the columns added since (as NULL)."""
+    for column, data_type in columns:
+        con.execute(f'ALTER TABLE {name} ADD COLUMN IF NOT EXISTS "{column}" {data_type}')
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for feed in all_tables():
         _create(con, f"raw.{feed.table}", table_columns(feed))
-    _create(con, "raw.file_registry", FILE_REGISTRY_COLUMNS)
-    _create(con, "raw.quarantine", QUARANTINE_COLUMNS)
+        _add_missing_columns(con, f"raw.{feed.table}", table_columns(feed))
+    for name, columns in (("raw.file_registry", FILE_REGISTRY_COLUMNS), ("raw.quarantine", QUARANTINE_COLUMNS)):
+        _create(con, name, columns)
+        _add_missing_columns(con, name, columns)

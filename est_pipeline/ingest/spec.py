@@ -110,6 +110,11 @@ class Feed:
     row_hook: Callable[[dict[str, Any], dict[str, Any], datetime], None] | None = None
     #: Coordinate pairs to check: (north/lat column, east/lon column, system).
     coordinates: tuple[tuple[str, str, str], ...] = ()
+    #: The record's identity across deliveries (the partner's own id). A row whose key was
+    #: already delivered (in another file, or earlier in the same file) is a repeat: it is
+    #: loaded, counted in the registry's ``rows_repeated``, and dbt keeps only the latest
+    #: delivery of each key, so a re-export never counts a record twice.
+    record_key: tuple[str, ...] = ()
     title_sv: str = ""
     partner_sv: str = ""
     notes_sv: tuple[str, ...] = field(default_factory=tuple)

@@ -1,19 +1,27 @@
-{#- The estimation panel: area × week × outcome group (property, disorder, violence, total),
-    deduplicated events and residents; every area × week of the data period, zeros included.
-    A full table (not partitioned): the yearly estimation reads the whole period at once. -#}
+{#- The estimation panel: area × week × outcome group, every area × week of the data period,
+    zeros included. property, disorder, violence and total count incidents (deduplicated
+    events plus the crimes only the police's DeSO extract knows); police_crimes is the
+    police's own series. A full table (not partitioned): the yearly estimation reads the
+    whole period at once. -#}
 
 with events as (
     select * from {{ ref('int_area_week_category_events') }}
 ),
 
 by_group as (
-    select area_id, week_start, outcome_group, sum(events_total) as events
+    select area_id, week_start, outcome_group, sum(incidents_total) as events
     from events
     group by area_id, week_start, outcome_group
 ),
 
 totals as (
-    select area_id, week_start, 'total' as outcome_group, sum(events_total) as events
+    select area_id, week_start, 'total' as outcome_group, sum(incidents_total) as events
+    from events
+    group by area_id, week_start
+),
+
+police as (
+    select area_id, week_start, 'police_crimes' as outcome_group, sum(police_crimes) as events
     from events
     group by area_id, week_start
 ),
@@ -22,6 +30,8 @@ groups as (
     select * from by_group
     union all
     select * from totals
+    union all
+    select * from police
 )
 
 select
@@ -29,7 +39,7 @@ select
     w.week_start,
     w.iso_week_label,
     g.outcome_group,
-    cast(g.events as integer) as events,
+    cast(round(g.events, 4) as double) as events,
     cast(w.population as integer) as population
 from groups as g
 inner join {{ ref('int_area_weeks') }} as w

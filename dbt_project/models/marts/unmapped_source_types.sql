@@ -1,7 +1,9 @@
-{#- Every partner event type (or checklist item, or crime code) that the category_mapping
-    seed does not map, with how many rows carry it and where it was seen. Those rows are not
-    in the category counts; add a seed row and rebuild to count them. The dbt test
-    `has_category_mapping` warns about the same types. -#}
+{#- Every partner event type, checklist item, crime code or events-API type that no list
+    decides on (the category_mapping seed; the police's code lists police_crime_codes and
+    police_event_types, where every code is tracked or deliberately not tracked), with how
+    many rows carry it and where it was seen. Those rows are not in the category counts; add
+    a row to the right list and rebuild. The dbt test `has_category_mapping` warns about the
+    same types. -#}
 
 with events as (
     select source, source_type, event_date as seen_on, _file_name
@@ -16,19 +18,15 @@ checklist as (
 ),
 
 deso as (
-    select 'police_deso' as source, c.crime_code as source_type, c.event_date as seen_on, c._file_name
-    from {{ ref('stg_police__deso_crimes') }} as c
-    left join {{ ref('category_mapping') }} as m
-        on m.source = 'police_deso' and m.source_type = c.crime_code
-    where m.category is null
+    select 'police_deso' as source, crime_code as source_type, event_date as seen_on, _file_name
+    from {{ ref('int_police_deso_records') }}
+    where is_current and decision is null
 ),
 
 police_events as (
-    select 'police_events' as source, e.event_type as source_type, cast(e.published_at as date) as seen_on, e._file_name
-    from {{ ref('stg_police__events') }} as e
-    left join {{ ref('category_mapping') }} as m
-        on m.source = 'police_events' and m.source_type = e.event_type
-    where m.category is null and not e.is_summary
+    select 'police_events' as source, event_type as source_type, event_date as seen_on, _file_name
+    from {{ ref('int_police_events_records') }}
+    where is_current and decision is null
 ),
 
 unmapped as (

@@ -1,6 +1,7 @@
-{#- A partner's event type that the analysts' seed does not map to an EST category. Such
-    rows are not dropped (they are listed in marts.unmapped_source_types); the test warns
-    so the seed gets its new row. -#}
+{#- A partner's event type (or crime code) that no list decides on: not in the analysts'
+    category_mapping seed, nor in the police's code lists as tracked or deliberately not
+    tracked. Such rows are not dropped (marts.unmapped_source_types lists them); the test
+    warns so that a list gets its new row. -#}
 {% test has_category_mapping(model, column_name, source_name) %}
 {{ config(severity='warn') }}
 with delivered as (
@@ -9,8 +10,8 @@ with delivered as (
 
 select d.source_type, count(*) as n_rows
 from delivered as d
-left join {{ ref('category_mapping') }} as m
+left join {{ ref('int_source_type_decisions') }} as m
     on m.source = '{{ source_name }}' and m.source_type = d.source_type
-where d.source_type is not null and m.category is null
+where d.source_type is not null and m.decision is null
 group by d.source_type
 {% endtest %}

@@ -19,13 +19,14 @@ import dagster as dg
 import pandas as pd
 
 from est_pipeline.defs.partitions import yearly_partitions
-from est_pipeline.estimation.errors import PanelError
+from est_pipeline.estimation.errors import NothingToEstimate, PanelError
 from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS, estimate_effects
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.settings import get_settings
 
 EFFECTS_TABLE = "marts.intervention_effects"
 EVENT_TABLE = "marts.intervention_event_study"
+NOTES_TABLE = "marts.estimation_notes"
 
 _EFFECTS_DDL = f"""
 create table if not exists {EFFECTS_TABLE} (
@@ -43,6 +44,24 @@ create table if not exists {EVENT_TABLE} (
     rel_week_from integer, rel_week_to integer, irr double, ci_low double, ci_high double,
     n_area_weeks integer, period_start date, period_end date, interpretation varchar
 )"""
+
+
+_NOTES_DDL = f"""
+create table if not exists {NOTES_TABLE} (
+    period_start date, period_end date, status varchar, note varchar, messages varchar
+)"""
+
+NO_INTERVENTIONS_SV = (
+    "Inga registrerade insatser före {end}: det finns inga samband att skatta. Lägesbilden och "
+    "prioriteringen påverkas inte. Registrera beslutade insatser i insatsregistret så skattas "
+    "sambanden vid nästa körning."
+)
+NOTHING_ESTIMABLE_SV = (
+    "Inga samband kunde skattas för perioden: ingen insatstyp hade både behandlade och "
+    "jämförbara obehandlade områdesveckor med händelser. Fler insatser, fler veckor eller fler "
+    "områden behövs. Tekniska detaljer står i kolumnen messages."
+)
+ESTIMATED_SV = "Samband skattade för {n} kombinationer av insatstyp och utfall. Samband, inte bevisade orsakseffekter."
 
 
 class EstimationConfig(dg.Config):
@@ -87,6 +106,13 @@ def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | 
     return outcomes, interventions, survey
 
 
+def _first_week(outcomes: pd.DataFrame, end: date) -> date:
+    """The estimation window's start when the panel starts it: its first week (else the year)."""
+    if len(outcomes):
+        return pd.Timestamp(outcomes["week_start"].min()).date()
+    return date(end.year - 1, 1, 1)
+
+
 def _windows(context: dg.AssetExecutionContext, config: EstimationConfig) -> list[tuple[date | None, date]]:
     if config.start_year is not None or config.end_year is not None:
         if config.start_year is None or config.end_year is None or config.end_year < config.start_year:
@@ -96,21 +122,37 @@ def _windows(context: dg.AssetExecutionContext, config: EstimationConfig) -> lis
     return [(None, date.fromisoformat(k[:10]).replace(year=date.fromisoformat(k[:10]).year + 1)) for k in keys]
 
 
-def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date) -> None:
+def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
+           status: str, note: str, messages: list[str], cumulative: bool) -> None:
+    """Replace one estimation period: its effect rows, event-study rows and its note.
+
+    A yearly partition estimates on all data before its end, so its rows are replaced by
+    period_end whatever start the data gave them last time (a period that once had
+    estimates and now has none loses its stale rows); an explicit start..end range
+    replaces exactly that range.
+    """
     with connect() as con:
         con.execute("begin transaction")
         try:
             con.execute("create schema if not exists marts")
             con.execute(_EFFECTS_DDL)
             con.execute(_EVENT_DDL)
-            for table in (EFFECTS_TABLE, EVENT_TABLE):
-                con.execute(f"delete from {table} where period_start = ? and period_end = ?", [start, end])
-            eff = effects[EFFECT_COLUMNS]
-            ev = events[EVENT_COLUMNS]
-            con.register("eff_df", eff)
-            con.register("ev_df", ev)
-            con.execute(f"insert into {EFFECTS_TABLE} by name select * from eff_df")
-            con.execute(f"insert into {EVENT_TABLE} by name select * from ev_df")
+            con.execute(_NOTES_DDL)
+            for table in (EFFECTS_TABLE, EVENT_TABLE, NOTES_TABLE):
+                con.execute(
+                    f"delete from {table} where period_end = ? and (? or period_start = ?)",
+                    [end, cumulative, start],
+                )
+            if len(effects):
+                con.register("eff_df", effects[EFFECT_COLUMNS])
+                con.execute(f"insert into {EFFECTS_TABLE} by name select * from eff_df")
+            if len(events):
+                con.register("ev_df", events[EVENT_COLUMNS])
+                con.execute(f"insert into {EVENT_TABLE} by name select * from ev_df")
+            con.execute(
+                f"insert into {NOTES_TABLE} values (?, ?, ?, ?, ?)",
+                [start, end, status, note, "\n".join(messages) or None],
+            )
             con.execute("commit")
         except Exception:
             con.execute("rollback")
@@ -126,7 +168,8 @@ def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date) 
     kinds={"python", "duckdb"},
     description=(
         "Samband mellan insatser och händelser: IRR per insatstyp × utfall (Poisson TWFE och robust "
-        "imputation), vild kluster-bootstrap, förtrender, BH-q-värden. Även marts.intervention_event_study."
+        "imputation), vild kluster-bootstrap, förtrender, BH-q-värden. Även marts.intervention_event_study "
+        "och marts.estimation_notes (en rad per period: skattat, inga insatser, eller inget skattbart)."
     ),
 )
 def intervention_effects(context: dg.AssetExecutionContext, config: EstimationConfig) -> dg.MaterializeResult:
@@ -137,14 +180,34 @@ def intervention_effects(context: dg.AssetExecutionContext, config: EstimationCo
         t0 = time.perf_counter()
         try:
             outcomes, interventions, survey = _read_inputs(end)
+        except PanelError as exc:
+            raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
+        period_start = start or _first_week(outcomes, end)
+        if interventions.empty or outcomes.empty:
+            # A municipality that has registered no interventions yet: a note, not a failure.
+            note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
+            _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [], start is None)
+            messages.append(f"{end.year}: no interventions registered before {end}")
+            summary.append(f"### [{period_start}, {end})\n\n{note}")
+            context.log.info(f"[{period_start}, {end}): {note}")
+            continue
+        try:
             result = estimate_effects(
                 outcomes, interventions, survey, period_start=start, period_end=end,
                 method=config.method, n_draws=config.n_draws, seed=config.seed,  # type: ignore[arg-type]
             )
+        except NothingToEstimate as exc:
+            _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
+                   NOTHING_ESTIMABLE_SV, [str(exc)], start is None)
+            messages.append(f"{end.year}: {exc}")
+            summary.append(f"### [{period_start}, {end})\n\n{NOTHING_ESTIMABLE_SV}")
+            context.log.warning(f"[{period_start}, {end}): {exc}")
+            continue
         except PanelError as exc:
             raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
         period_start = result.effects["period_start"].iloc[0]
-        _write(result.effects, result.event_study, period_start, end)
+        _write(result.effects, result.event_study, period_start, end, "estimated",
+               ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages, start is None)
         n_rows += len(result.effects)
         messages += [f"{end.year}: {m}" for m in result.messages]
         head = result.effects[result.effects["is_headline"]]

@@ -24,8 +24,8 @@ def raw_key(table: str) -> dg.AssetKey:
 
 def files_table(result: FolderResult) -> str:
     lines = [
-        "| file | status | rows in | loaded | quarantined | pii masked | note |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| file | status | rows in | loaded | quarantined | repeats | pii masked | note |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for f in result.files:
         note = f.message or ""
@@ -36,7 +36,7 @@ def files_table(result: FolderResult) -> str:
         note = note.replace("|", "\\|").replace("\n", " ")
         pii = sum(f.pii.values())
         lines.append(f"| {f.file_name} | {f.status}{' (' + f.error_code + ')' if f.error_code else ''} | "
-                     f"{f.rows_in} | {f.rows_loaded} | {f.rows_quarantined} | {pii} | {note.strip()} |")
+                     f"{f.rows_in} | {f.rows_loaded} | {f.rows_quarantined} | {f.rows_repeated} | {pii} | {note.strip()} |")
     return "\n".join(lines)
 
 
@@ -50,6 +50,7 @@ def feed_metadata(result: FolderResult) -> dict[str, object]:
         "rows_in": result.rows_in,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
+        "rows_repeated": sum(f.rows_repeated for f in result.files),
         "pii_masked": dg.MetadataValue.json(result.pii),
         "pii_masked_total": sum(result.pii.values()),
         "files": dg.MetadataValue.md(files_table(result)),

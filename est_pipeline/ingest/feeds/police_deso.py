@@ -20,6 +20,7 @@ FEED = Feed(
     encodings=("utf-8",),
     null_tokens=("NA",),
     event_date=("brottsdatum", "inskrivningsdatum"),
+    record_key=("id",),
     title_sv="Anmälda brott kodade till DeSO (polisen)",
     partner_sv="Polisen",
     notes_sv=(

@@ -83,6 +83,7 @@ FEED = Feed(
     formats=("json",),
     encodings=("utf-8",),
     event_date=("incident_at", "published_at"),
+    record_key=("id",),
     coordinates=(("gps_lat", "gps_lon", "wgs84"),),
     row_hook=row_hook,
     title_sv="Polisens händelser (öppna API:et, JSON)",

@@ -1,7 +1,8 @@
 {{ config(materialized='ephemeral') }}
 
-{#- Area × analysis period × category: deduplicated events (int_events__deduplicated,
-    is_counted) by the event's date, with the area's residents and what the seeds say about
+{#- Area × analysis period × category: incidents by the incident's date - deduplicated events
+    (int_events__deduplicated, is_counted) plus the crimes only the police's DeSO extract
+    knows (int_police_deso_crimes_in_areas, spread by population share, so fractional) - with the area's residents and what the seeds say about
     the category. Every area × complete period × category is present, zeros included.
     Covers the run's window plus as many periods before it as the trend (var trend_periods)
     and the hot-spot window (var hot_spot_periods) look back. -#}
@@ -44,15 +45,23 @@ categories as (
     left join partnered as p on p.category = c.category
 ),
 
+incidents as (
+    select area_id, event_date, category, 1.0 as incidents
+    from {{ ref('int_events__deduplicated') }}
+    where is_counted
+    union all
+    select area_id, event_date, category, crimes as incidents
+    from {{ ref('int_police_deso_crimes_in_areas') }}
+),
+
 counts as (
     select
         area_id,
         {{ est_period_start('event_date') }} as period_start,
         category,
-        count(*) as events
-    from {{ ref('int_events__deduplicated') }}
-    where is_counted
-        and event_date >= (select min(period_start) from periods)
+        sum(incidents) as events
+    from incidents
+    where event_date >= (select min(period_start) from periods)
         and event_date < (select max(period_end) from periods)
     group by all
 ),
@@ -92,7 +101,7 @@ select
     c.outcome_group,
     c.situational,
     c.has_responsible_partner,
-    cast(coalesce(n.events, 0) as integer) as events
+    cast(round(coalesce(n.events, 0), 4) as double) as events
 from with_population as g
 cross join categories as c
 left join counts as n

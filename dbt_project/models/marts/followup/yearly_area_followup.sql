@@ -46,16 +46,34 @@ grid as (
         on p.area_id = a.area_id and p.year = year(y.year_start)
 ),
 
+-- Incidents: deduplicated events plus the crimes only the police's DeSO extract knows
+-- (spread by population share, so fractional). Police crimes: every incident of the police's
+-- local extract plus those DeSO crimes (docs block police_crimes_rule).
+incidents as (
+    select area_id, event_date, outcome_group, 1.0 as incidents, 0.0 as police_crimes
+    from {{ ref('int_events__deduplicated') }}
+    where is_counted
+    union all
+    select area_id, event_date, outcome_group, 0.0 as incidents, 1.0 as police_crimes
+    from {{ ref('int_events__deduplicated') }}
+    where source = 'police_local' and category is not null
+    union all
+    select d.area_id, d.event_date, c.outcome_group, d.crimes as incidents, d.crimes as police_crimes
+    from {{ ref('int_police_deso_crimes_in_areas') }} as d
+    inner join {{ ref('categories') }} as c on c.category = d.category
+),
+
 events as (
     select
         area_id,
         cast(date_trunc('year', event_date) as date) as year_start,
-        count(*) as events_total,
-        count(*) filter (where outcome_group = 'property') as events_property,
-        count(*) filter (where outcome_group = 'disorder') as events_disorder,
-        count(*) filter (where outcome_group = 'violence') as events_violence
-    from {{ ref('int_events__deduplicated') }}
-    where is_counted
+        sum(incidents) as events_total,
+        sum(incidents) filter (where outcome_group = 'property') as events_property,
+        sum(incidents) filter (where outcome_group = 'disorder') as events_disorder,
+        sum(incidents) filter (where outcome_group = 'violence') as events_violence,
+        sum(police_crimes) as police_crimes
+    from incidents
+    where area_id is not null
         and event_date >= (select min(year_start) from all_years)
         and event_date < (select max(year_start) + interval 1 year from all_years)
     group by all
@@ -68,6 +86,7 @@ with_events as (
         coalesce(e.events_property, 0) as events_property,
         coalesce(e.events_disorder, 0) as events_disorder,
         coalesce(e.events_violence, 0) as events_violence,
+        coalesce(e.police_crimes, 0) as police_crimes,
         coalesce(e.events_total, 0) * 1000.0 / nullif(g.population, 0) as events_per_1000
     from grid as g
     left join events as e on e.area_id = g.area_id and e.year_start = g.year_start
@@ -130,10 +149,12 @@ select
     t.year_start,
     t.year,
     cast(t.population as integer) as population,
-    cast(t.events_total as integer) as events_total,
-    cast(t.events_property as integer) as events_property,
-    cast(t.events_disorder as integer) as events_disorder,
-    cast(t.events_violence as integer) as events_violence,
+    cast(round(t.events_total, 4) as double) as events_total,
+    cast(round(t.events_property, 4) as double) as events_property,
+    cast(round(t.events_disorder, 4) as double) as events_disorder,
+    cast(round(t.events_violence, 4) as double) as events_violence,
+    cast(round(t.police_crimes, 4) as double) as police_crimes,
+    t.police_crimes * 1000.0 / nullif(t.population, 0) as police_crimes_per_1000,
     t.events_per_1000,
     t.events_property * 1000.0 / nullif(t.population, 0) as events_property_per_1000,
     t.events_disorder * 1000.0 / nullif(t.population, 0) as events_disorder_per_1000,

@@ -104,7 +104,8 @@ units as (
 tested as (
     select
         *,
-        {{ est_poisson_upper_tail('events', 'expected_events') }} as p_value
+        -- Fractional incidents (DeSO crimes spread by share) are tested as the nearest count.
+        {{ est_poisson_upper_tail('round(events)', 'expected_events') }} as p_value
     from units
 ),
 
@@ -242,7 +243,7 @@ select
     period_start,
     period_end,
     period_label,
-    cast(events as integer) as events,
+    cast(round(events, 4) as double) as events,
     expected_events,
     p_value,
     is_hot,
@@ -251,7 +252,7 @@ select
     hot_share,
     cast(prior_hot_periods as integer) as prior_hot_periods,
     prior_hot_share,
-    cast(window_events as integer) as window_events,
+    cast(round(window_events, 4) as double) as window_events,
     cast(mk_s as integer) as mk_s,
     mk_z,
     mk_p_value,

@@ -175,7 +175,7 @@ select
     period_end,
     period_label,
     population,
-    cast(events as integer) as events,
+    cast(round(events, 4) as double) as events,
     events_per_1000,
     municipality_events_per_1000,
     load_ratio,

@@ -54,7 +54,7 @@ select
     d.category,
     d.category_sv,
     d.driver_rank,
-    cast(d.events as integer) as events,
+    cast(round(d.events, 4) as double) as events,
     d.excess_events,
     r.intervention_type,
     r.intervention_type_sv,

@@ -25,10 +25,17 @@ per_area_week as (
         sum(events_total) as events_total,
         sum(events_reported) as events_reported,
         sum(cross_partner_duplicates) as cross_partner_duplicates,
+        sum(police_crimes) as police_crimes,
+        sum(incidents_total) as incidents_total,
         count(*) filter (where is_unusually_high) as categories_flagged,
-        list(category || ' (' || events_total || ')' order by events_total desc, category)
-            filter (where events_total > 0) as categories_ranked,
-        list(category order by events_total desc, category) filter (where events_total > 0) as categories_by_events,
+        -- Ranked by incidents; a fractional count (DeSO crimes spread by share) shows one decimal.
+        list(
+            category || ' (' || case when incidents_total = round(incidents_total)
+                then cast(cast(incidents_total as bigint) as varchar)
+                else cast(round(incidents_total, 1) as varchar) end || ')'
+            order by incidents_total desc, category
+        ) filter (where incidents_total > 0) as categories_ranked,
+        list(category order by incidents_total desc, category) filter (where incidents_total > 0) as categories_by_events,
         max(rating_max) as rating_max,
         max(rating_max_police) as rating_max_police,
         max(rating_max_municipality) as rating_max_municipality,
@@ -56,6 +63,8 @@ scored as (
     select
         s.*,
         s.events_total * 1000.0 / nullif(s.population, 0) as events_per_1000,
+        s.police_crimes * 1000.0 / nullif(s.population, 0) as police_crimes_per_1000,
+        s.incidents_total * 1000.0 / nullif(s.population, 0) as incidents_per_1000,
         -- Mean, over the partners that rated the area this week, of their highest rating.
         (coalesce(s.rating_max_police, 0) + coalesce(s.rating_max_municipality, 0) + coalesce(s.rating_max_housing, 0))
             / nullif(
@@ -78,13 +87,17 @@ select
     cast(s.events_reported as integer) as events_reported,
     cast(s.cross_partner_duplicates as integer) as cross_partner_duplicates,
     cast(s.events_per_1000 as double) as events_per_1000,
+    cast(round(s.police_crimes, 4) as double) as police_crimes,
+    cast(s.police_crimes_per_1000 as double) as police_crimes_per_1000,
+    cast(round(s.incidents_total, 4) as double) as incidents_total,
+    cast(s.incidents_per_1000 as double) as incidents_per_1000,
     cast(s.categories_flagged as integer) as categories_flagged,
     s.categories_by_events[1] as top_category,
     coalesce(array_to_string(list_slice(s.categories_ranked, 1, 3), ', '), '') as top_categories,
     cast(s.rating_max as integer) as rating_max,
     cast(s.rating_partner_mean as double) as rating_partner_mean,
     cast(round(100 * (
-        0.4 * (1 - exp(-coalesce(s.events_per_1000, 0) / 2.0))
+        0.4 * (1 - exp(-coalesce(s.incidents_per_1000, 0) / 2.0))
         + 0.4 * coalesce(s.rating_partner_mean, 0) / 3.0
         + 0.2 * least(s.categories_flagged, 3) / 3.0
     ), 1) as double) as insecurity_index,

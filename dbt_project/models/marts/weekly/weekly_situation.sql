@@ -16,8 +16,8 @@ with_trailing as (
     select
         *,
         count(*) over baseline as baseline_weeks,
-        sum(events_total) over baseline as baseline_events,
-        sum(events_total) over previous_week as previous_week_events,
+        sum(incidents_total) over baseline as baseline_events,
+        sum(incidents_total) over previous_week as previous_week_events,
         count(*) over previous_week as previous_week_present
     from history
     window
@@ -50,11 +50,6 @@ checklist as (
     where {{ in_window('week_start') }}
 ),
 
-deso as (
-    select * from {{ ref('int_police_deso_area_week_category') }}
-    where {{ in_window('week_start') }}
-),
-
 final as (
     select
         w.area_id,
@@ -74,7 +69,9 @@ final as (
         w.events_reported - w.events_total as cross_partner_duplicates,
         w.population,
         w.events_total * 1000.0 / nullif(w.population, 0) as events_per_1000,
-        coalesce(d.police_reported_crimes_deso_weighted, 0.0) as police_reported_crimes_deso_weighted,
+        w.police_crimes,
+        w.police_crimes_from_deso,
+        w.incidents_total,
         coalesce(c.checklist_ratings, 0) as checklist_ratings,
         c.rating_max,
         c.rating_max_police,
@@ -86,15 +83,14 @@ final as (
         w.baseline_weeks,
         w.baseline_mean,
         case when w.previous_week_present > 0 then w.previous_week_events end as previous_week_events,
-        case when w.previous_week_present > 0 then w.events_total - w.previous_week_events end as change_from_last_week,
-        w.events_total - w.baseline_mean as change_from_baseline,
+        case when w.previous_week_present > 0 then w.incidents_total - w.previous_week_events end as change_from_last_week,
+        w.incidents_total - w.baseline_mean as change_from_baseline,
         w.expected_events,
-        {{ poisson_upper_tail('w.events_total', 'w.expected_events') }} as exceedance_probability
+        -- Fractional incidents (DeSO crimes spread by share) are tested as the nearest count.
+        {{ poisson_upper_tail('round(w.incidents_total)', 'w.expected_events') }} as exceedance_probability
     from current_weeks as w
     left join checklist as c
         on c.area_id = w.area_id and c.week_start = w.week_start and c.category = w.category
-    left join deso as d
-        on d.area_id = w.area_id and d.week_start = w.week_start and d.category = w.category
 )
 
 select
@@ -115,7 +111,9 @@ select
     cast(cross_partner_duplicates as integer) as cross_partner_duplicates,
     cast(population as integer) as population,
     cast(events_per_1000 as double) as events_per_1000,
-    cast(police_reported_crimes_deso_weighted as double) as police_reported_crimes_deso_weighted,
+    cast(round(police_crimes, 4) as double) as police_crimes,
+    cast(round(police_crimes_from_deso, 4) as double) as police_crimes_from_deso,
+    cast(round(incidents_total, 4) as double) as incidents_total,
     cast(checklist_ratings as integer) as checklist_ratings,
     cast(rating_max as integer) as rating_max,
     cast(rating_max_police as integer) as rating_max_police,
@@ -126,8 +124,8 @@ select
     cast(rating_mean_housing as double) as rating_mean_housing,
     cast(baseline_weeks as integer) as baseline_weeks,
     cast(baseline_mean as double) as baseline_mean,
-    cast(previous_week_events as integer) as previous_week_events,
-    cast(change_from_last_week as integer) as change_from_last_week,
+    cast(round(previous_week_events, 4) as double) as previous_week_events,
+    cast(round(change_from_last_week, 4) as double) as change_from_last_week,
     cast(change_from_baseline as double) as change_from_baseline,
     cast(expected_events as double) as expected_events,
     cast(exceedance_probability as double) as exceedance_probability,

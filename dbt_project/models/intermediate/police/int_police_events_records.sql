@@ -1,0 +1,69 @@
+{#- Every delivered record of the police's public events API, with its identity and where it
+    belongs. The API's `id` is the identity: the fetcher stores overlapping responses, so the
+    same event arrives in many files and only its latest delivery is current.
+
+    The events API locates an event only to a municipality's or county's centroid (since
+    2026 the county), never to a place: its events are a municipal background in the weekly
+    report and are counted in marts.police_records_not_in_areas, never per area. The
+    location name is matched to a municipality ("Örebro", "Örebro kommun"); a name ending in
+    "län" is a county. -#}
+
+with staged as (
+    select
+        *,
+        row_number() over (
+            partition by event_api_id
+            order by _loaded_at desc, _file_name desc, _row_number desc
+        ) as delivery_rank
+    from {{ ref('stg_police__events') }}
+),
+
+known_names as (
+    select municipality_code, municipality_name from {{ ref('int_municipalities') }}
+    union
+    select municipality_code, municipality_name from {{ ref('municipalities') }}
+),
+
+name_keys as (
+    select distinct municipality_code, {{ municipality_key('municipality_name') }} as name_key
+    from known_names
+    where municipality_name is not null
+),
+
+placed as (
+    select
+        s.*,
+        (
+            select min(k.municipality_code)
+            from name_keys as k
+            where {{ municipality_key('s.location_name') }} in (k.name_key, k.name_key || 's')
+        ) as municipality_code,
+        coalesce(s.incident_at, cast(s.published_at as timestamp)) as event_at
+    from staged as s
+)
+
+select
+    p.event_api_id,
+    p.delivery_rank = 1 as is_current,
+    p.event_type,
+    case when p.is_summary then 'summary' else d.decision end as decision,
+    d.category,
+    p.is_summary,
+    p.title,
+    p.published_at,
+    p.event_at,
+    cast(p.event_at as date) as event_date,
+    {{ week_start('p.event_at') }} as week_start,
+    p.location_name,
+    p.municipality_code,
+    m.municipality_code is not null as is_own_municipality,
+    case when p.municipality_code is null and lower(p.location_name) like '% län' then p.location_name end
+        as county_name,
+    p._file_name,
+    p._content_hash,
+    p._row_number,
+    p._loaded_at
+from placed as p
+left join {{ ref('int_source_type_decisions') }} as d
+    on d.source = 'police_events' and d.source_type = p.event_type
+left join {{ ref('int_municipalities') }} as m on m.municipality_code = p.municipality_code

@@ -247,4 +247,4 @@ def count_repeats(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ..
         )
         """,
         [content_hash, name],
-    ).fetchone()[0]
+    ).fetchall()[0][0]  # fetchall: a fetchone() result stays open and blocks the next statement

@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 OPENBLAS_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS
 
-.PHONY: install manifest demo run dev test bench bench-weekly bench-estimation bench-generate simulate clean
+.PHONY: install manifest demo onboard run dev test bench bench-weekly bench-estimation bench-generate simulate clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ manifest: install
 ## Generate the demo data, materialise every asset over the whole demo period, print a summary.
 demo: manifest
 	$(BIN)/python -m est_pipeline.run_demo
+
+## Check a municipality's reference files in $EST_DATA_DIR/landing before the first run (docs/onboarding.md).
+## Options after ARGS=, e.g. make onboard ARGS="--write-templates mallar --write-settings".
+onboard: install
+	$(BIN)/python -m est_pipeline.onboarding check $(ARGS)
 
 ## Materialise every asset over the period of the data partners delivered (never generates).
 run: manifest

@@ -106,6 +106,11 @@ def value_rules(feed: Feed) -> list[gxe.Expectation]:
         "addresses": [],
         "area_population": [between("folkmangd", 0, None), between("ar", 2000, this_year_plus)],
         "area_deso": [pattern("deso", DESO_PATTERN, "9001A0010"), between("andel", 0, 1)],
+        "deso_population": [
+            pattern("deso", DESO_PATTERN, "9001A0010"),
+            between("folkmangd", 0, None),
+            between("ar", 2000, this_year_plus),
+        ],
     }
     return coordinates(feed) + rules[feed.table]
 

@@ -42,7 +42,7 @@ def test_materialize_all_feeds_with_checks(est_env: Path) -> None:
     result = dg.materialize(ASSETS)
     assert result.success
     mats = _metadata(result)
-    assert len(mats) == 14
+    assert len(mats) == 15  # 9 feeds + 6 reference tables
     local = mats["raw/police_local_incidents"]
     assert (local["files_seen"].value, local["files_loaded"].value, local["rows_in"].value,
             local["rows_loaded"].value, local["rows_quarantined"].value) == (1, 1, 3, 3, 0)
@@ -52,7 +52,7 @@ def test_materialize_all_feeds_with_checks(est_env: Path) -> None:
     checklist = mats["raw/checklist_ratings"]
     assert (checklist["files_rejected"].value, checklist["files_loaded"].value) == (1, 1)
     checks = _checks(result)
-    assert len(checks) == 28
+    assert len(checks) == 30
     assert checks[("raw/checklist_ratings", "suite")].passed
     assert not checks[("raw/checklist_ratings", "files_accepted")].passed
     assert checks[("raw/checklist_ratings", "files_accepted")].severity == dg.AssetCheckSeverity.WARN

@@ -106,7 +106,7 @@ def test_ingesting_twice_leaves_identical_tables(est_env: Path, runner) -> None:
         assert result.rows_loaded == 0
     with connect(read_only=True) as con:
         statuses = con.execute("SELECT status, count(*) FROM raw.file_registry GROUP BY 1").fetchall()
-    assert statuses == [("loaded", 14)]
+    assert statuses == [("loaded", 15)]  # 9 feeds + 6 reference files
 
 
 def test_same_content_under_another_name_is_skipped(est_env: Path, runner) -> None:

@@ -100,7 +100,15 @@ ADDRESSES = (
     "Parkvägen 3;900 02;Norrvik;;NV01;\n"
 )
 POPULATION = "Områdes-ID;År;Folkmängd\nNV01;2023;4200\nNV02;2023;3100\n"
-AREA_DESO = "Områdes-ID;DeSO;Andel\nNV01;9001A0010;0,6\nNV02;9001A0010;0,4\nNV02;9001B0020;1\n"
+AREA_DESO = "Områdes-ID;DeSO;Andel\nNV01;9001A0010;0,6\nNV02;9001A0010;0,4\nNV02;9001B0020;\n"
+#: A municipality without boundaries: each area is the list of DeSO areas it is made of.
+AREA_DESO_LIST = (
+    "Områdes-ID;DeSO;Andel;Områdesnamn\n"
+    "NV01;9001A0010;;Centrum\n"
+    "NV01;9001A0020;;Centrum\n"
+    "NV02;9001B0020;;Norra\n"
+)
+DESO_POPULATION = "DeSO;År;Folkmängd\n9001A0010;2023;1850\n9001A0020;2023;2350\n9001B0020;2023;1900\n"
 
 #: feed folder -> (file name, rows in the file)
 EXAMPLE_ROWS = {
@@ -163,5 +171,6 @@ def write_examples(landing: Path, reference: bool = True) -> dict[str, Path]:
         (ref / "addresses.csv").write_text(ADDRESSES, encoding="utf-8")
         (ref / "population.csv").write_text(POPULATION, encoding="utf-8")
         (ref / "area_deso.csv").write_text(AREA_DESO, encoding="utf-8")
+        (ref / "deso_population.csv").write_text(DESO_POPULATION, encoding="utf-8")
         out["reference"] = ref
     return out

@@ -63,3 +63,35 @@ def missing_columns_message(missing: list[str], header: list[object]) -> str:
         f"obligatorisk kolumn saknas: {', '.join(repr(m) for m in missing)}. "
         f"Rubrikraden innehåller: {found}"
     )
+
+
+#: dBase (the attribute table of a shapefile) cuts field names at 10 bytes, so
+#: ``Områdes-ID`` (11 bytes in UTF-8) arrives as ``Områdes-I``.
+DBASE_NAME_BYTES = 10
+
+
+def restore_truncated(header: list[object], columns: tuple[Column, ...]) -> list[object]:
+    """Shapefile headings cut at 10 bytes, read as the column whose name they begin.
+
+    A heading is restored only when it is as long as dBase allows (so it may have been
+    cut), matches no column as it is, and begins the name of exactly one column.
+    """
+    names: dict[str, Column] = {}
+    for col in columns:
+        for name in (col.header, col.name, *col.aliases):
+            names.setdefault(fold(name), col)
+    out: list[object] = []
+    for heading in header:
+        folded = fold(heading)
+        if (
+            isinstance(heading, str)
+            and len(heading.encode("utf-8")) >= DBASE_NAME_BYTES - 1
+            and folded
+            and folded not in names
+        ):
+            hits = {col.name: col for name, col in names.items() if name.startswith(folded)}
+            if len(hits) == 1:
+                out.append(next(iter(hits.values())).header)
+                continue
+        out.append(heading)
+    return out

@@ -276,12 +276,17 @@ def _feed_for(folder: str, name: str) -> Feed:
     if folder != REFERENCE_FOLDER:
         return feeds[0]
     for feed in feeds:
-        if feed.file_name == name:
+        if name in feed.file_names:
             return feed
-    expected = ", ".join(f.file_name or "" for f in feeds)
+    expected = ", ".join(n for f in feeds for n in f.file_names)
+    hint = ""
+    for feed in feeds:
+        for accepted in feed.file_names:
+            if accepted.lower() == name.lower():
+                hint = f" (döp om filen till '{accepted}')"
     raise FileRejected(
         "unknown_reference_file",
-        f"okänt filnamn i reference/: '{name}'. Referensdata tas emot under namnen {expected}",
+        f"okänt filnamn i reference/: '{name}'{hint}. Referensdata tas emot under namnen {expected}",
     )
 
 
@@ -334,7 +339,8 @@ def _write_one(con: Any, file: registry.LandedFile, archived: Path, parsed: Pars
 
     con.begin()
     try:
-        outcome.superseded = registry.supersede(con, file.folder, file.name, feed.table, file.content_hash)
+        names = feed.file_names or (file.name,)
+        outcome.superseded = registry.supersede(con, file.folder, names, feed.table, file.content_hash)
         if parsed.rows:
             batch = _arrow_rows(feed, parsed, file, loaded_at)
             con.register("_rows_batch", batch)
@@ -381,7 +387,8 @@ def ingest_folder(
     with warehouse.connect() as con:
         ensure_raw_schema(con)
         known = registry.known_hashes(con, folder)
-        for path in registry.landing_files(folder):
+        shapefiles = any("shp" in f.formats for f in feeds_in_folder(folder))
+        for path in registry.landing_files(folder, sidecars=not shapefiles):
             file = registry.describe(folder, path)
             order.append(file.name)
             if file.content_hash in known:
@@ -397,10 +404,16 @@ def ingest_folder(
                 pending.append((file, archived, parsed))
         for feed in feeds_in_folder(folder):
             batch = [item for item in pending if item[2].feed is feed]
+            if len(feed.file_names) > 1:
+                # Several accepted names fill one table: the file that arrived last wins.
+                batch.sort(key=lambda item: (item[0].arrived_at, item[0].name))
             suites = validate_batch([p for _, _, p in batch], runner)
             for (file, archived, parsed), suite in zip(batch, suites):
                 outcomes[file.name] = _write_one(con, file, archived, parsed, suite)
     result = FolderResult(folder, [outcomes[name] for name in order])
+    if log_fn and shapefiles:
+        for orphan in registry.orphan_sidecars(folder):
+            log_fn(f"{folder}/{orphan.name}: del av en shapefil utan .shp bredvid; läses in när .shp-filen kommer")
     if log_fn:
         for o in result.files:
             if o.status != "skipped":

@@ -50,7 +50,19 @@ ERRORS_SV: dict[str, tuple[str, str, str]] = {
     "mixed_date_formats": ("fil", "En kolumn blandar datumformat.", "Använd samma format i hela kolumnen, helst ÅÅÅÅ-MM-DD."),
     "invalid_json": ("fil", "Filen är ingen giltig JSON (ofta en avklippt fil).", "Hämta eller exportera filen igen."),
     "unknown_reference_file": ("fil", "Filnamnet hör inte till referensdata.", "Använd exakt de filnamn som anges."),
-    "unparseable_file": ("fil", "Filen kan inte läsas som CSV.", "Exportera filen igen."),
+    "unparseable_file": ("fil", "Filen kan inte läsas i sitt format (CSV, GeoPackage, shapefil eller zip), "
+                                "t.ex. för att den är trasig eller har fel filändelse.", "Exportera filen igen."),
+    "unknown_crs": ("fil", "Filens koordinatsystem kan inte läsas, eller filen anger inget koordinatsystem och "
+                           "koordinaterna kan inte tolkas säkert (t.ex. en lokal SWEREF 99-zon eller RT90 utan .prj-fil).",
+                    "Spara om filen från GIS-programmet med koordinatsystemet angivet, helst SWEREF 99 TM "
+                    "(EPSG:3006) eller WGS84 (EPSG:4326). Skicka med .prj-filen till en shapefil."),
+    "incomplete_shapefile": ("fil", "En del av shapefilen saknas (.shx eller .dbf bredvid .shp-filen), eller "
+                                    "zip-filen innehåller ingen eller flera shapefiler.",
+                             "Lämna alla delar med samma namn i samma mapp (areas.shp, areas.shx, areas.dbf, "
+                             "areas.prj, areas.cpg), eller zippa dem tillsammans till areas.zip."),
+    "ambiguous_layer": ("fil", "GeoPackage-filen har flera lager med geometri och inget heter som filen "
+                               "(areas eller places).",
+                        "Döp lagret till areas (eller places), eller spara bara det lagret i filen."),
     "internal_error": ("fil", "Ett fel i inläsningen, inte i er fil.", "Kontakta förvaltningen av EST-systemet."),
     "wrong_field_count": ("rad", "Raden har fler eller färre fält än rubrikraden (avklippt rad eller avgränsare i fritext).",
                           "Sätt fritext med avgränsare inom citattecken, eller skicka en hel fil."),
@@ -58,12 +70,13 @@ ERRORS_SV: dict[str, tuple[str, str, str]] = {
     "invalid_date": ("rad", "Datumet finns inte (t.ex. 2021-02-30) eller kan inte läsas.", "Rätta datumet."),
     "implausible_date": ("rad", "Datumet ligger före år 2000 eller efter att filen kom in.", "Rätta datumet."),
     "invalid_number": ("rad", "Värdet är inget tal.", "Skriv talet med siffror, decimalkomma går bra."),
-    "invalid_coordinates": ("rad", "Koordinaterna ligger utanför Sverige i flödets koordinatsystem.",
+    "invalid_coordinates": ("rad", "Koordinaterna ligger utanför Sverige i flödets (eller filens) koordinatsystem.",
                             "Kontrollera att koordinaterna är i rätt system och inte har bytt plats."),
-    "invalid_geometry": ("rad", "Geometrin kan inte läsas.", "Exportera objektet igen från GIS."),
+    "invalid_geometry": ("rad", "Geometrin saknas, är tom eller kan inte läsas, eller ett område är ingen yta "
+                                "(Polygon/MultiPolygon).", "Rätta eller exportera objektet igen från GIS."),
     "value_not_allowed": ("rad", "Värdet är inte ett av de tillåtna.", "Använd ett av de tillåtna värdena."),
     "value_out_of_range": ("rad", "Värdet ligger utanför den tillåtna skalan.", "Rätta värdet."),
-    "invalid_format": ("rad", "Värdet har fel format (t.ex. brottskod eller DeSO-kod).", "Rätta värdet."),
+    "invalid_format": ("rad", "Värdet har fel format (t.ex. brottskod, kommunkod eller DeSO-kod).", "Rätta värdet."),
     "invalid_week": ("rad", "Veckan finns inte eller kan inte läsas.", "Skriv veckan som ÅÅÅÅ-Wvv, t.ex. 2024-W10."),
     "invalid_value": ("rad", "Värdet kan inte läsas som ja/nej.", "Skriv ja eller nej."),
     "invalid_record": ("rad", "Posten i JSON-listan är inget objekt.", "Hämta filen igen."),
@@ -89,7 +102,17 @@ def _codes(feed: Feed) -> list[str]:
     if feed.coordinates or any(c.name == "geometry_wkt" for c in feed.columns):
         codes += ["invalid_coordinates"]
     if any(c.name == "geometry_wkt" for c in feed.columns):
-        codes += ["invalid_geometry", "unknown_reference_file"]
+        codes += ["invalid_geometry", "unparseable_file", "unknown_crs"]
+    if {"shp", "zip"} & set(feed.formats):
+        codes += ["incomplete_shapefile"]
+    if "gpkg" in feed.formats:
+        codes += ["ambiguous_layer"]
+    if feed.folder == "reference":
+        codes += ["unknown_reference_file"]
+    if any(c.parse is not None and c.parse.__name__ in ("deso_code", "municipality_code") for c in feed.file_columns):
+        codes += ["invalid_format"]
+    if any(c.parse is not None and c.parse.__name__ == "share" for c in feed.file_columns):
+        codes += ["value_out_of_range"]
     from data_checks.suites import value_rules
 
     for exp in value_rules(feed):
@@ -131,7 +154,26 @@ def _format_section(feed: Feed) -> list[str]:
     if "json" in feed.formats:
         lines.append("- JSON (`.json`): en lista med objekt; inbäddade objekt läses som `objekt.fält` (t.ex. `location.gps`).")
     if "geojson" in feed.formats:
-        lines.append("- GeoJSON (`.geojson`): en FeatureCollection i SWEREF 99 TM (EPSG:3006); WGS84 räknas om.")
+        lines.append("- GeoJSON (`.geojson`): en FeatureCollection. Utan `crs` gäller WGS84 (GeoJSON-standarden), "
+                     "utom när koordinaterna bara kan vara SWEREF 99 TM-meter.")
+    if "gpkg" in feed.formats:
+        lines.append("- GeoPackage (`.gpkg`): lagret läses; har filen flera lager med geometri läses lagret som "
+                     "heter som filen (`areas` eller `places`).")
+    if "shp" in feed.formats:
+        lines.append("- Shapefil (`.shp`) med sina delar `.shx`, `.dbf`, `.prj` och `.cpg` bredvid, med samma namn "
+                     "(`areas.shp`, `areas.shx`, ...). Delarna hör till shapefilen och läses in med den; en del som "
+                     "kommer senare gör att shapefilen läses in igen. Kolumnnamn i en shapefil kapas vid tio byte "
+                     "(`Områdes-ID` blir `Områdes-I`); sådana kapade rubriker känns igen.")
+    if "zip" in feed.formats:
+        lines.append("- Zippad shapefil (`.zip`): en zip-fil med en shapefil och dess delar (mappar i zip-filen går bra).")
+    if {"gpkg", "shp", "zip", "geojson"} & set(feed.formats):
+        lines.append("- Koordinatsystem: SWEREF 99 TM (EPSG:3006), WGS84 eller vilket system som helst som filen "
+                     "anger (t.ex. en lokal SWEREF 99-zon eller RT90 2,5 gon V); allt räknas om till SWEREF 99 TM. "
+                     "En GeoPackage eller shapefil utan koordinatsystem (ingen `.prj`) tas bara emot när "
+                     "koordinaterna är entydiga: SWEREF 99 TM-meter eller longitud/latitud i Sverige; annars avvisas "
+                     "filen (`unknown_crs`).")
+        lines.append("- Radnummer i felmeddelanden är objektets nummer i filen (1 = det första objektet), som i "
+                     "GIS-programmets attributtabell.")
     lines.append("- Rubrikerna jämförs utan hänsyn till stora/små bokstäver, mellanslag, å/ä/ö och skiljetecken "
                  "(`OMRÅDES ID` = `Områdes-ID`). Kolumnernas ordning spelar ingen roll och extra kolumner ignoreras.")
     if feed.null_tokens:
@@ -144,8 +186,14 @@ def _example(feed: Feed) -> list[str]:
              "fault_reports": examples.FAULT_REPORTS, "field_observations": examples.FIELD_OBSERVATIONS,
              "checklist": examples.CHECKLIST, "interventions": examples.INTERVENTIONS,
              "safety_survey": examples.SAFETY_SURVEY, "addresses": examples.ADDRESSES,
-             "area_population": examples.POPULATION, "area_deso": examples.AREA_DESO}
+             "area_population": examples.POPULATION, "area_deso": examples.AREA_DESO,
+             "deso_population": examples.DESO_POPULATION}
     key = feed.name if feed.name in texts else feed.table
+    if key == "area_deso":
+        return ["Med områdesgränser (andelen tom = hela DeSO:n hör till området):", "",
+                "```text", texts[key].rstrip("\n"), "```", "",
+                "Utan områdesgränser: områdena beskrivs som listor av DeSO:er, med namn:", "",
+                "```text", examples.AREA_DESO_LIST.rstrip("\n"), "```"]
     if key in texts:
         return ["```text", texts[key].rstrip("\n"), "```"]
     if feed.name == "police_events":
@@ -217,18 +265,38 @@ def feed_page(feed: Feed) -> str:
     return "\n".join(lines)
 
 
+#: Which reference files a deployment needs (the onboarding check says the same).
+REFERENCE_NEED_SV = {
+    "areas": "krävs, om inte områdena beskrivs med `Områdesnamn` i `area_deso.csv`",
+    "places": "valfri",
+    "addresses": "valfri",
+    "area_population": "krävs, om inte folkmängden lämnas per DeSO",
+    "area_deso": "krävs när polisens DeSO-kodade brott används, och när folkmängden lämnas per DeSO",
+    "deso_population": "krävs, om inte folkmängden lämnas per område",
+}
+
+
 def reference_page() -> str:
+    tables = ", ".join(f"`raw.{f.table}`" for f in REFERENCE_FEEDS)
     lines = [
         "# Referensdata: områden, platser, adresser, folkmängd, DeSO", "",
-        "*Flöde `reference` → tabellerna `raw.areas`, `raw.places`, `raw.addresses`, `raw.area_population`, "
-        "`raw.area_deso`. Levereras av: kommunen (adresser även fastighetsbolaget).*", "",
+        f"*Flöde `reference` → tabellerna {tables}. Levereras av: kommunen (adresser även fastighetsbolaget).*", "",
         "<!-- Genererad av `python -m est_pipeline.ingest.partner_docs`; ändra i est_pipeline/ingest/feeds/. -->", "",
         *_drop_section("reference", "areas.geojson"), "",
-        "Referensdata har **fasta filnamn**, ett per tabell. En ny version skickas med samma namn och ersätter "
-        "den gamla. Andra filnamn i mappen avvisas (`unknown_reference_file`).", "",
+        "Referensdata har **fasta filnamn**. Varje tabell tar emot ett eller flera namn (områden och platser som "
+        "GeoJSON, GeoPackage, shapefil eller zippad shapefil). En ny fil under något av tabellens namn ersätter "
+        "den förra helt, även när namnet är ett annat (t.ex. `areas.gpkg` efter `areas.geojson`); den fil som kom "
+        "in sist gäller. Andra filnamn i mappen avvisas (`unknown_reference_file`).", "",
+        "Kontrollera referensdata innan något läses in med `python -m est_pipeline.onboarding check` "
+        "(`make onboard`): kommandot säger vilka filer som saknas och vad som inte stämmer mellan dem. "
+        "Se [introduktionen för nya kommuner](../onboarding.sv.md).", "",
+        "| fil | tabell | behövs |", "|---|---|---|",
+        *[f"| {', '.join(f'`{n}`' for n in f.file_names)} | `raw.{f.table}` | {REFERENCE_NEED_SV[f.table]} |"
+          for f in REFERENCE_FEEDS], "",
     ]
     for feed in REFERENCE_FEEDS:
-        lines += [f"## `{feed.file_name}` → `raw.{feed.table}`", "", *_format_section(feed), "",
+        names = " / ".join(f"`{n}`" for n in feed.file_names)
+        lines += [f"## {names} → `raw.{feed.table}`", "", *_format_section(feed), "",
                   *_table_section(feed, "### Kolumner"), "", "### Exempel", "", *_example(feed), "",
                   "### Fel ni kan få", "", *_errors(feed), ""]
     return "\n".join(lines)

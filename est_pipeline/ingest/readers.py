@@ -4,7 +4,9 @@ Readers know file formats, not feeds: encodings, delimiters, spreadsheets with t
 rows, JSON arrays. Anything that makes the whole file unreadable raises ``FileRejected``
 with a message a partner can act on; anything wrong with one row is left for later.
 Row numbers are what the partner sees in a spreadsheet (heading = row 1, or the row
-below a title), so a quarantine message can be found in the partner's own file.
+below a title), so a quarantine message can be found in the partner's own file; in
+GeoJSON, GeoPackage and Shapefile they are the feature's position (1 = the first).
+Boundary files are read with pyogrio/pyproj (``gis``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from est_pipeline.ingest.headers import HeaderMatch, match_header, missing_columns_message
+from est_pipeline.ingest.gis import SWEREF99TM, GeometryCell, SourceCrs, infer_crs, read_ogr, resolve_crs
+from est_pipeline.ingest.headers import HeaderMatch, match_header, missing_columns_message, restore_truncated
 from est_pipeline.ingest.spec import Feed, FileRejected
 
 #: Delimiters a partner export may use, and their names in messages.
@@ -56,6 +59,18 @@ def file_kind(path: Path, head: bytes) -> str:
         return "xlsx"
     if suffix == ".geojson":
         return "geojson"
+    if suffix == ".gpkg":
+        if not head.startswith(b"SQLite format 3"):
+            raise FileRejected("unparseable_file", "filen heter .gpkg men är ingen GeoPackage; exportera den igen från GIS")
+        return "gpkg"
+    if suffix == ".shp":
+        if not head.startswith(b"\x00\x00\x27\x0a"):
+            raise FileRejected("unparseable_file", "filen heter .shp men är ingen shapefil; exportera den igen från GIS")
+        return "shp"
+    if suffix == ".zip":
+        if not head.startswith(b"PK"):
+            raise FileRejected("unparseable_file", "filen heter .zip men är inget zip-arkiv")
+        return "zip"
     if suffix == ".json":
         return "json"
     if suffix in (".csv", ".txt"):
@@ -65,7 +80,8 @@ def file_kind(path: Path, head: bytes) -> str:
     raise FileRejected(
         "unsupported_file_type",
         f"filtypen '{path.suffix or '(ingen)'}' tas inte emot; skicka CSV (.csv), "
-        f"Excel (.xlsx) eller JSON enligt flödets beskrivning",
+        f"Excel (.xlsx), JSON eller (för områden och platser) GeoJSON, GeoPackage eller shapefil "
+        f"enligt flödets beskrivning",
     )
 
 
@@ -281,6 +297,37 @@ def is_not_a_record(cells: list[Any]) -> bool:
     return len(cells) == 1 and isinstance(cells[0], _NotARecord)
 
 
+def _geojson_crs(doc: dict[str, Any], features: list[Any]) -> SourceCrs:
+    """The declared CRS of a FeatureCollection, or WGS84 (RFC 7946) unless the
+    coordinates can only be SWEREF 99 TM."""
+    member = doc.get("crs")
+    if member is not None:
+        name = ((member.get("properties") or {}).get("name") if isinstance(member, dict) else None)
+        if not name:
+            raise FileRejected(
+                "unknown_crs",
+                "GeoJSON-filens 'crs' saknar namn (t.ex. urn:ogc:def:crs:EPSG::3006); ta bort 'crs' om "
+                "koordinaterna är WGS84 eller spara om filen i SWEREF 99 TM (EPSG:3006)",
+            )
+        return resolve_crs(str(name))
+    import numpy as np
+    import shapely
+    from shapely.geometry import shape
+
+    shapes = []
+    for f in features:
+        geometry = f.get("geometry") if isinstance(f, dict) else None
+        if not geometry:
+            continue
+        try:
+            shapes.append(shape(geometry))
+        except Exception:  # a broken geometry is quarantined with its own row later
+            continue
+    usable = [g for g in shapes if not g.is_empty]
+    bounds = tuple(shapely.total_bounds(np.asarray(usable, dtype=object))) if usable else None
+    return infer_crs(bounds, geojson=True, what="'crs' saknas")  # type: ignore[arg-type]
+
+
 def read_geojson(path: Path, feed: Feed, data: bytes) -> RawTable:
     """A FeatureCollection: properties become columns, the geometry one more column."""
     doc = _load_json(data, feed)
@@ -289,7 +336,6 @@ def read_geojson(path: Path, feed: Feed, data: bytes) -> RawTable:
     features = doc.get("features") or []
     if not features:
         raise FileRejected("empty_file", "FeatureCollection saknar objekt (features)")
-    crs = str(((doc.get("crs") or {}).get("properties") or {}).get("name", ""))
     header: list[str] = []
     for f in features:
         if isinstance(f, dict):
@@ -298,21 +344,41 @@ def read_geojson(path: Path, feed: Feed, data: bytes) -> RawTable:
     match = match_header(header, feed.file_columns)
     if match.missing_required:
         raise FileRejected("missing_required_column", missing_columns_message(match.missing_required, header))
+    crs = _geojson_crs(doc, features)
     rows = []
     for i, f in enumerate(features, start=1):
         if not isinstance(f, dict):
             rows.append((i, [_NotARecord(f)]))
             continue
         props = f.get("properties") or {}
-        rows.append((i, [props.get(h) for h in header[:-1]] + [{"geometry": f.get("geometry"), "crs": crs}]))
-    return RawTable(header, match, rows, "geojson")
+        rows.append((i, [props.get(h) for h in header[:-1]] + [GeometryCell(f.get("geometry"), crs)]))
+    notes = [f"koordinatsystem {crs.label}"] if crs.inferred and crs.crs == SWEREF99TM else []
+    return RawTable(header, match, rows, "geojson", notes=notes)
+
+
+def read_gis(path: Path, feed: Feed, kind: str) -> RawTable:
+    """GeoPackage, Shapefile or zipped Shapefile: attributes as columns, then the geometry.
+
+    Row numbers are the feature's position in the file (1 = the first feature), as the
+    attribute table of a GIS program lists them.
+    """
+    table = read_ogr(path, kind)
+    fields: list[Any] = list(table.fields)
+    if kind in ("shp", "zip"):
+        fields = restore_truncated(fields, feed.file_columns)
+    header: list[Any] = [*fields, "geometry"]
+    match = match_header(header, feed.file_columns)
+    if match.missing_required:
+        raise FileRejected("missing_required_column", missing_columns_message(match.missing_required, header))
+    rows = [(n, [*values, GeometryCell(geom, table.crs)]) for n, values, geom in table.features]
+    return RawTable(header, match, rows, kind, notes=table.notes)
 
 
 def read_file(path: Path, feed: Feed) -> RawTable:
     data = path.read_bytes()
     if not data.strip():
         raise FileRejected("empty_file", "filen är tom (0 byte)")
-    kind = file_kind(path, data[:8])
+    kind = file_kind(path, data[:16])
     if kind not in feed.formats:
         accepted = ", ".join(f.upper() for f in feed.formats)
         raise FileRejected(
@@ -325,5 +391,7 @@ def read_file(path: Path, feed: Feed) -> RawTable:
         return read_json(path, feed, data)
     if kind == "geojson":
         return read_geojson(path, feed, data)
+    if kind in ("gpkg", "shp", "zip"):
+        return read_gis(path, feed, kind)
     return read_csv(path, feed, data)
 

@@ -3,7 +3,14 @@
 A file is identified by its content hash, so the same file dropped twice (even under
 another name) is loaded once. A file with a known name but new content is a correction:
 it loads, and the older version's rows leave the raw table while its registry row stays,
-marked ``superseded`` with the hash that replaced it, so the history is visible.
+marked ``superseded`` with the hash that replaced it, so the history is visible. Where a
+table accepts several file names (``areas.geojson`` or ``areas.gpkg``), a new file under
+any of them is a correction of the table in the same way.
+
+A shapefile is several files: ``areas.shp`` is the file that is registered, and its
+parts (``.shx``, ``.dbf``, ``.prj``, ``.cpg``) are part of its content hash and of its
+archive copy; they are never ingested or refused on their own. A part that arrives
+after the ``.shp`` changes the hash, so the shapefile is read again, complete.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from est_pipeline.ingest.gis import SHAPEFILE_PARTS, shapefile_parts, sidecar_suffix
 from est_pipeline.settings import get_settings
 
 #: Files partners' tools leave behind while writing, and hidden files: never ingested.
@@ -48,8 +56,17 @@ def is_ingestible(path: Path) -> bool:
     )
 
 
-def landing_files(folder: str) -> list[Path]:
-    root = get_settings().landing_dir / folder
+def landing_files(folder: str, sidecars: bool = True) -> list[Path]:
+    """Every file in the landing folder; ``sidecars=False`` leaves out the parts of a
+    shapefile beside its ``.shp`` (they are read, hashed and archived with it)."""
+    files = files_in(get_settings().landing_dir / folder)
+    if sidecars:
+        return files
+    return [p for p in files if not is_sidecar(p)]
+
+
+def files_in(root: Path) -> list[Path]:
+    """The files under ``root`` a partner delivered (temporary and hidden ones left out)."""
     if not root.is_dir():
         return []
     return sorted(p for p in root.rglob("*") if is_ingestible(p) and not any(
@@ -57,37 +74,89 @@ def landing_files(folder: str) -> list[Path]:
     ))
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+def is_sidecar(path: Path) -> bool:
+    """A part of a shapefile (``areas.dbf``, ``areas.prj``, ...), never a file of its own."""
+    return sidecar_suffix(path.name) is not None
+
+
+def orphan_sidecars(folder: str | Path) -> list[Path]:
+    """Shapefile parts in the landing folder (a name, or a path) with no ``.shp`` beside them."""
+    files = files_in(folder) if isinstance(folder, Path) else landing_files(folder)
+    shps = {(p.parent, p.name[:-4].lower()) for p in files if p.suffix.lower() == ".shp"}
+    out = []
+    for p in files:
+        suffix = sidecar_suffix(p.name)
+        if suffix and (p.parent, p.name[: -len(suffix)].lower()) not in shps:
+            out.append(p)
+    return out
+
+
+def _update(digest: "hashlib._Hash", path: Path) -> None:
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    _update(digest, path)
+    return digest.hexdigest()
+
+
+def parts_of(path: Path) -> dict[str, Path]:
+    """The shapefile parts that belong to ``path`` (empty unless it is a ``.shp``)."""
+    if path.suffix.lower() != ".shp":
+        return {}
+    return shapefile_parts(path)
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file; for a shapefile, of the ``.shp`` and each part present, in a
+    fixed order, so that a changed or late ``.dbf`` or ``.prj`` is a new version."""
+    parts = parts_of(path)
+    if not parts:
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    _update(digest, path)
+    for suffix in SHAPEFILE_PARTS:
+        if suffix in parts:
+            digest.update(b"\x00" + suffix.encode() + b"\x00")
+            _update(digest, parts[suffix])
     return digest.hexdigest()
 
 
 def describe(folder: str, path: Path) -> LandedFile:
     root = get_settings().landing_dir / folder
     stat = path.stat()
+    parts = parts_of(path)
     tz = ZoneInfo(get_settings().timezone)
-    arrived = datetime.fromtimestamp(stat.st_mtime, tz).replace(tzinfo=None, microsecond=0)
+    mtime = max([stat.st_mtime, *(p.stat().st_mtime for p in parts.values())])
+    arrived = datetime.fromtimestamp(mtime, tz).replace(tzinfo=None, microsecond=0)
     return LandedFile(
         folder=folder,
         path=path,
         name=path.relative_to(root).as_posix(),
-        size=stat.st_size,
-        content_hash=sha256_file(path),
+        size=stat.st_size + sum(p.stat().st_size for p in parts.values()),
+        content_hash=content_hash(path),
         arrived_at=arrived,
     )
 
 
-def archive(file: LandedFile) -> Path:
-    """Keep the file exactly as it came; the archive is the only place PII may remain."""
-    target = get_settings().archive_dir / file.folder / f"{file.content_hash[:16]}_{file.name.replace('/', '__')}"
+def _copy(source: Path, target: Path) -> None:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        shutil.copy2(file.path, tmp)
+        shutil.copy2(source, tmp)
         tmp.replace(target)
+
+
+def archive(file: LandedFile) -> Path:
+    """Keep the file exactly as it came (a shapefile with its parts, under the same
+    prefix); the archive is the only place PII may remain."""
+    target = get_settings().archive_dir / file.folder / f"{file.content_hash[:16]}_{file.name.replace('/', '__')}"
+    _copy(file.path, target)
+    for part in parts_of(file.path).values():
+        _copy(part, target.with_name(target.name[: -len(file.path.suffix)] + part.name[len(file.path.stem):]))
     return target
 
 
@@ -96,12 +165,16 @@ def known_hashes(con: duckdb.DuckDBPyConnection, folder: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def current_versions(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> list[tuple[str, str]]:
-    """(content_hash, status) of the registry rows a new version of ``name`` replaces."""
+def current_versions(
+    con: duckdb.DuckDBPyConnection, folder: str, names: tuple[str, ...] | list[str]
+) -> list[tuple[str, str, str]]:
+    """(file_name, content_hash, status) of the registry rows a new file under any of
+    ``names`` replaces (the names that fill one table)."""
+    marks = ", ".join("?" for _ in names)
     return con.execute(
-        "SELECT content_hash, status FROM raw.file_registry "
-        "WHERE feed = ? AND file_name = ? AND status IN ('loaded', 'rejected')",
-        [folder, name],
+        "SELECT file_name, content_hash, status FROM raw.file_registry "
+        f"WHERE feed = ? AND file_name IN ({marks}) AND status IN ('loaded', 'rejected')",
+        [folder, *names],
     ).fetchall()
 
 
@@ -134,17 +207,24 @@ def insert_entry(con: duckdb.DuckDBPyConnection, e: RegistryEntry) -> None:
     )
 
 
-def supersede(con: duckdb.DuckDBPyConnection, folder: str, name: str, table: str, new_hash: str) -> int:
-    """Retire older versions of ``name``: their rows leave ``table``; returns how many."""
-    old = current_versions(con, folder, name)
-    for content_hash, _status in old:
+def supersede(
+    con: duckdb.DuckDBPyConnection,
+    folder: str,
+    names: tuple[str, ...] | list[str],
+    table: str,
+    new_hash: str,
+) -> int:
+    """Retire older versions of a table's files (any of ``names``): their rows leave
+    ``table``; returns how many."""
+    old = current_versions(con, folder, names)
+    for name, old_hash, _status in old:
         con.execute(
-            f"DELETE FROM raw.{table} WHERE _content_hash = ? AND _file_name = ?", [content_hash, name]
+            f"DELETE FROM raw.{table} WHERE _content_hash = ? AND _file_name = ?", [old_hash, name]
         )
         con.execute(
             "UPDATE raw.file_registry SET status = 'superseded', superseded_by = ? "
             "WHERE feed = ? AND file_name = ? AND content_hash = ?",
-            [new_hash, folder, name, content_hash],
+            [new_hash, folder, name, old_hash],
         )
     return len(old)
 
@@ -167,4 +247,4 @@ def count_repeats(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ..
         )
         """,
         [content_hash, name],
-    ).fetchall()[0][0]
+    ).fetchall()[0][0]  # fetchall: a fetchone() result stays open and blocks the next statement

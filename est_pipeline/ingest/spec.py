@@ -87,7 +87,7 @@ class Feed:
     name: str
     table: str
     columns: tuple[Column, ...]
-    #: Accepted file kinds: csv, xlsx, json, geojson.
+    #: Accepted file kinds: csv, xlsx, json, geojson, gpkg, shp, zip (a zipped shapefile).
     formats: tuple[str, ...]
     #: Expected CSV delimiter (others are accepted when the headings match).
     delimiter: str = ";"
@@ -98,8 +98,10 @@ class Feed:
     #: Columns whose date places a row in a week (first non-blank wins), for the
     #: ``weeks_touched`` metadata that lets late files re-run their weeks.
     event_date: tuple[str, ...] = ()
-    #: Only this file name belongs to the feed (reference data: one file per table).
-    file_name: str | None = None
+    #: Only these file names belong to the feed (reference data: one table, one or more
+    #: accepted names, e.g. ``areas.geojson`` or ``areas.gpkg``). The first is the
+    #: documented default. A newer file under any of them replaces the table's rows.
+    file_names: tuple[str, ...] = ()
     #: The landing sub-folder when several feeds share one (reference data).
     folder: str | None = None
     #: Feed-specific typing of a row after the generic pass: may fill derived columns,
@@ -116,6 +118,11 @@ class Feed:
     title_sv: str = ""
     partner_sv: str = ""
     notes_sv: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def file_name(self) -> str | None:
+        """The documented default file name (reference data), else None."""
+        return self.file_names[0] if self.file_names else None
 
     @property
     def landing_folder(self) -> str:

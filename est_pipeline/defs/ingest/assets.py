@@ -88,7 +88,7 @@ REFERENCE_KEYS = [raw_key(f.table) for f in REFERENCE_FEEDS]
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(raw_key(f.table), group_name=GROUP, kinds={"duckdb", "python"},
-                     description=f"{f.title_sv}: landing/reference/{f.file_name} -> raw.{f.table}")
+                     description=f"{f.title_sv}: landing/reference/{' | '.join(f.file_names)} -> raw.{f.table}")
         for f in REFERENCE_FEEDS
     ],
     check_specs=[spec for key in REFERENCE_KEYS for spec in check_specs(key)],

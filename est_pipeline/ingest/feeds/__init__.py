@@ -31,7 +31,7 @@ FEEDS: dict[str, Feed] = {
         safety_survey.FEED,
     )
 }
-#: The reference folder: one file name per table.
+#: The reference folder: one table per feed, each with its accepted file names.
 REFERENCE_FEEDS: tuple[Feed, ...] = reference.REFERENCE_FEEDS
 REFERENCE_FOLDER = "reference"
 

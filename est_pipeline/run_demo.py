@@ -159,7 +159,8 @@ def _pdef_name(pdef: dg.PartitionsDefinition) -> str:
     return repr(pdef)
 
 
-def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True) -> None:
+def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True,
+        instance: dg.DagsterInstance | None = None) -> None:
     settings = get_settings()
     export_dbt_environment()
     started = time.perf_counter()
@@ -182,7 +183,7 @@ def run(weekly_reports: int = 8, regenerate: bool = False, generate: bool = True
 
     from est_pipeline.definitions import defs
 
-    instance = dg.DagsterInstance.get()
+    instance = instance or dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
     phases = _phases(defs)
 

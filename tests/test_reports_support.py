@@ -30,13 +30,13 @@ def build_fake_warehouse(path: Path, last_week: date, weeks: int = 30, seed: int
     try:
         con.execute("create schema if not exists raw; create schema if not exists marts; "
                     "create schema if not exists intermediate")
-        con.execute("create table raw.areas(area_id varchar, area_name varchar, municipality_code varchar, "
+        con.execute("create table intermediate.int_areas(area_id varchar, area_name varchar, municipality_code varchar, "
                     "municipality_name varchar, geometry_wkt varchar)")
         con.execute("create table raw.places(place_id varchar, area_id varchar, place_name varchar, "
                     "place_type varchar, place_kind varchar, geometry_wkt varchar)")
         for i, (area_id, name) in enumerate(AREAS):
             x0, y0 = 500000 + i * 2000, 6600000
-            con.execute("insert into raw.areas values (?, ?, '9001', 'Norrvik kommun', ?)",
+            con.execute("insert into intermediate.int_areas values (?, ?, '9001', 'Norrvik kommun', ?)",
                         [area_id, name, _square(x0, y0, 1500)])
             for j, (kind, ptype) in enumerate([("square", "public"), ("park", "public"), ("stairwell", "semi_public")]):
                 con.execute("insert into raw.places values (?, ?, ?, ?, ?, ?)",

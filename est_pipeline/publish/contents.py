@@ -54,8 +54,9 @@ _SEED_SCHEMAS = ("seeds", "main", "main_seeds", "reference")
 REFERENCE_TABLES: tuple[ReferenceTable, ...] = (
     ReferenceTable(
         "areas",
-        "EST areas (områden) as the local EST group draws them; polygons are not published.",
-        (("raw", "areas", _AREA_COLS),),
+        "EST areas (områden), drawn by the municipality or defined by the DeSO areas that make "
+        "them up; polygons are not published.",
+        (("intermediate", "int_areas", _AREA_COLS), ("raw", "areas", _AREA_COLS)),
         {
             "area_id": "Area id (områdes-ID), e.g. NV01.",
             "area_name": "Area name as the partners use it.",
@@ -78,8 +79,14 @@ REFERENCE_TABLES: tuple[ReferenceTable, ...] = (
     ),
     ReferenceTable(
         "area_population",
-        "Population per area and year (folkmängd), the denominator of rates.",
-        (("raw", "area_population", _POPULATION_COLS),),
+        "Population per area and year (folkmängd), the denominator of rates: the area's own "
+        "figure, else the sum over its DeSO areas of their residents times the area's share, "
+        "carried to the years without a figure by the latest earlier one.",
+        (
+            ("intermediate", "int_area_year_population",
+             {"area_id": "area_id", "year": "year", "population": "population"}),
+            ("raw", "area_population", _POPULATION_COLS),
+        ),
         {
             "area_id": "Area id.",
             "year": "Year.",

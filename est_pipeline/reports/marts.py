@@ -61,3 +61,7 @@ def fetch(
     cursor = con.execute(sql, list(params or []))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+#: Every EST area (drawn with boundaries or defined by its DeSO areas) with its municipality.
+AREAS = "intermediate.int_areas"

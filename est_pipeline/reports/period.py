@@ -19,7 +19,7 @@ import yaml
 
 from est_pipeline.reports import charts, html
 from est_pipeline.reports import vocabulary as vocab
-from est_pipeline.reports.marts import fetch, relation_exists, require
+from est_pipeline.reports.marts import AREAS, fetch, relation_exists, require
 from est_pipeline.settings import DBT_PROJECT_DIR, get_settings
 
 PRIORITISATION = "marts.period_prioritisation"
@@ -88,8 +88,8 @@ def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[st
     require(con, PRIORITISATION, PRIORITISATION_COLUMNS, "period")
     require(con, DRIVERS, DRIVER_COLUMNS, "period")
     require(con, SUGGESTED, SUGGESTED_COLUMNS, "period")
-    require(con, "raw.areas", ["area_id", "area_name", "municipality_name"], "period")
-    areas = fetch(con, "select area_id, area_name, municipality_name from raw.areas order by area_id")
+    require(con, AREAS, ["area_id", "area_name", "municipality_name"], "period")
+    areas = fetch(con, f"select area_id, area_name, municipality_name from {AREAS} order by area_id")
     names = {a["area_id"]: a["area_name"] for a in areas}
     ranked = fetch(
         con,

@@ -19,7 +19,7 @@ import duckdb
 
 from est_pipeline.reports import charts, html, maps
 from est_pipeline.reports import vocabulary as vocab
-from est_pipeline.reports.marts import fetch, relation_exists, require
+from est_pipeline.reports.marts import AREAS, fetch, relation_exists, require
 
 #: How far back the trend charts look (the issue asks for 12–26 weeks).
 TREND_WEEKS = 26
@@ -78,14 +78,14 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
         (SITUATION, SITUATION_COLUMNS),
         (SUMMARY, SUMMARY_COLUMNS),
         (INTERVENTIONS, INTERVENTION_COLUMNS),
-        ("raw.areas", ["area_id", "area_name", "municipality_name", "geometry_wkt"]),
+        (AREAS, ["area_id", "area_name", "municipality_name", "geometry_wkt"]),
         ("raw.places", ["place_id", "area_id", "place_name", "place_kind", "geometry_wkt"]),
     ):
         require(con, relation, columns, "weekly")
     first = week_start - timedelta(weeks=TREND_WEEKS - 1)
     data: dict[str, Any] = {}
     data["areas"] = fetch(
-        con, "select area_id, area_name, municipality_name, geometry_wkt from raw.areas order by area_id"
+        con, f"select area_id, area_name, municipality_name, geometry_wkt from {AREAS} order by area_id"
     )
     data["places"] = fetch(
         con,
@@ -132,6 +132,8 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
     data["feeds"] = _feed_weeks(con, week_start)
     data["interventions_registered"] = _interventions_registered(con)
     data["unmapped"] = _unmapped(con)
+    if not any(f["source"] == "police_events" for f in data["feeds"]):
+        data["police_events"] = None  # never delivered: no background line at all
     return data
 
 
@@ -463,7 +465,8 @@ def _area_page(
         (p for p in places if place_counts.get(p["place_id"])),
         key=lambda p: (-place_counts[p["place_id"]], p["place_id"]),
     )[:TOP_PLACES]
-    map_uri = maps.area_map(
+    has_shape = bool(area and area["geometry_wkt"]) or any(p["geometry_wkt"] for p in places)
+    map_uri = None if not has_shape else maps.area_map(
         area["geometry_wkt"] if area else None,
         [
             maps.MapPlace(p["place_id"], p["place_name"], p["geometry_wkt"], place_counts.get(p["place_id"], 0))

@@ -20,7 +20,7 @@ import duckdb
 
 from est_pipeline.reports import charts, html
 from est_pipeline.reports import vocabulary as vocab
-from est_pipeline.reports.marts import columns_of, fetch, relation_exists, require
+from est_pipeline.reports.marts import AREAS, columns_of, fetch, relation_exists, require
 
 AREA_FOLLOWUP = "marts.yearly_area_followup"
 INTERVENTION_FOLLOWUP = "marts.yearly_intervention_followup"
@@ -150,7 +150,8 @@ def build_context(con: duckdb.DuckDBPyConnection, year_start: date) -> dict[str,
     year = year_start.year
     require(con, AREA_FOLLOWUP, AREA_COLUMNS, "yearly")
     require(con, INTERVENTION_FOLLOWUP, INTERVENTION_COLUMNS, "yearly")
-    areas = fetch(con, "select area_id, area_name, municipality_name from raw.areas order by area_id")
+    require(con, AREAS, ["area_id", "area_name", "municipality_name"], "yearly")
+    areas = fetch(con, f"select area_id, area_name, municipality_name from {AREAS} order by area_id")
     names = {a["area_id"]: a["area_name"] for a in areas}
     area_rows = fetch(
         con, f"select * from {AREA_FOLLOWUP} where year = ? order by area_id", [year]

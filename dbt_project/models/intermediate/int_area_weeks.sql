@@ -12,7 +12,7 @@ weeks as (
 ),
 
 areas as (
-    select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
+    select area_id, area_name, municipality_code from {{ ref('int_areas') }}
 ),
 
 grid as (

@@ -1,4 +1,7 @@
-{#- Area × year: the residents every per-resident rate divides by, written once. The figure
+{#- Area × year: the residents every per-resident rate divides by, written once. An area's
+    figures come from population.csv (per area); an area without any there gets them from
+    deso_population.csv: the sum over its DeSO areas of the DeSO's residents × the area's
+    share of them. The figure
     for a year is the area's latest population figure from that year or earlier; a year
     before the area's first figure takes that first (earliest) figure, so a population file
     that starts late or stops early never leaves holes. Years run from the earlier of the
@@ -6,10 +9,25 @@
     and the last data year (the year holding the last data week's Sunday), so every calendar
     or ISO year a model can ask about (weeks, analysis periods, follow-up years) has a row. -#}
 
-with population as (
+with area_population as (
     select area_id, population_year, population
     from {{ ref('stg_reference__area_population') }}
     where population is not null
+),
+
+from_deso as (
+    select l.area_id, d.population_year, sum(d.population * l.population_share) as population
+    from {{ ref('stg_reference__deso_population') }} as d
+    inner join {{ ref('stg_reference__area_deso') }} as l on l.deso_code = d.deso_code
+    where d.population is not null
+        and l.area_id not in (select area_id from area_population)
+    group by l.area_id, d.population_year
+),
+
+population as (
+    select * from area_population
+    union all
+    select area_id, population_year, cast(round(population) as integer) from from_deso
 ),
 
 earliest_population as (
@@ -22,7 +40,7 @@ earliest_population as (
 ),
 
 areas as (
-    select distinct area_id from {{ ref('stg_reference__areas') }}
+    select distinct area_id from {{ ref('int_areas') }}
 ),
 
 bounds as (

@@ -20,7 +20,7 @@ places as (
 ),
 
 areas as (
-    select area_id from {{ ref('stg_reference__areas') }}
+    select area_id from {{ ref('int_areas') }}
 ),
 
 -- One answer per address even if the register lists it twice (lowest ids, deterministic).

@@ -7,7 +7,7 @@ with from_areas as (
     select
         municipality_code,
         max(municipality_name) as municipality_name
-    from {{ ref('stg_reference__areas') }}
+    from {{ ref('int_areas') }}
     where municipality_code is not null
     group by municipality_code
 )

@@ -18,7 +18,7 @@ with register as (
 ),
 
 areas as (
-    select area_id from {{ ref('stg_reference__areas') }}
+    select area_id from {{ ref('int_areas') }}
 ),
 
 places as (

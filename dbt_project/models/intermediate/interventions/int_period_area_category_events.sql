@@ -17,7 +17,7 @@ with periods as (
 ),
 
 areas as (
-    select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
+    select area_id, area_name, municipality_code from {{ ref('int_areas') }}
 ),
 
 -- Residents in the period's calendar year (the rule: int_area_year_population).

@@ -45,7 +45,7 @@ local_coverage as (
         min(e.week_start) as first_week_start,
         max(e.week_start) as last_week_start
     from {{ ref('int_events__harmonised') }} as e
-    inner join {{ ref('stg_reference__areas') }} as a on a.area_id = e.area_id
+    inner join {{ ref('int_areas') }} as a on a.area_id = e.area_id
     where e.source = 'police_local' and e.week_start is not null
     group by a.municipality_code
 )

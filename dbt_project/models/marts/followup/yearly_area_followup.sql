@@ -23,7 +23,7 @@ with all_years as (
 ),
 
 areas as (
-    select area_id, area_name, municipality_code from {{ ref('stg_reference__areas') }}
+    select area_id, area_name, municipality_code from {{ ref('int_areas') }}
 ),
 
 -- Residents in the calendar year (the rule: int_area_year_population).

@@ -60,7 +60,7 @@ area_units as (
 places as (
     select p.place_id, p.area_id, a.municipality_code
     from {{ ref('stg_reference__places') }} as p
-    inner join {{ ref('stg_reference__areas') }} as a on a.area_id = p.area_id
+    inner join {{ ref('int_areas') }} as a on a.area_id = p.area_id
 ),
 
 place_counts as (

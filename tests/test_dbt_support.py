@@ -145,7 +145,8 @@ RAW_TABLES = {
     "places": "place_id VARCHAR, area_id VARCHAR, place_name VARCHAR, place_type VARCHAR, place_kind VARCHAR, geometry_wkt VARCHAR",
     "addresses": "adress VARCHAR, postnummer VARCHAR, ort VARCHAR, plats_id VARCHAR, omrades_id VARCHAR, fastighet VARCHAR",
     "area_population": "omrades_id VARCHAR, ar INTEGER, folkmangd INTEGER",
-    "area_deso": "omrades_id VARCHAR, deso VARCHAR, andel DOUBLE",
+    "area_deso": "omrades_id VARCHAR, deso VARCHAR, andel DOUBLE, omradesnamn VARCHAR",
+    "deso_population": "deso VARCHAR, ar INTEGER, folkmangd INTEGER",
 }
 
 
@@ -174,7 +175,7 @@ def write_handcrafted_raw(warehouse: Path) -> None:
             ("Parkvägen 2", "70001", "Norrvik", None, "NV02", "Norrvik 2:2"),
         ],
         "area_population": [("NV01", 2021, 2000), ("NV02", 2021, 4000)],
-        "area_deso": [("NV01", "9001A0010", 0.25), ("NV02", "9001A0010", 0.75)],
+        "area_deso": [("NV01", "9001A0010", 0.25, None), ("NV02", "9001A0010", 0.75, None)],
         "police_local_incidents": [
             # in the square (SWEREF): counted; duplicated by housing case H1 80 minutes later
             ("P1", datetime(2021, 3, 3, 22, 0), "1203", "Skadegörelse", "Torget", 6600200.0, 500200.0),

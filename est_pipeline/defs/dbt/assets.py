@@ -10,8 +10,11 @@ Two sets, split by dbt tag so later marts slot in without touching these:
   run's partition window becomes ``--vars {min_date, max_date}`` and each model deletes and
   re-inserts exactly those weeks.
 
-Issue 4 adds ``tag:period`` and ``tag:yearly`` sets next to these; they are excluded from
-the unpartitioned set by :data:`PARTITIONED_TAGS`.
+The prioritisation concern adds ``tag:period`` and ``tag:yearly`` sets next to these; they
+are excluded from the unpartitioned set by :data:`PARTITIONED_TAGS`.
+
+dbt tests are asset checks; each check's description says in words what the test checks
+and what a failure means (:mod:`est_pipeline.defs.dbt.checks`).
 
 Metadata: DuckDB lets one process at a time open the warehouse file, and dbt holds it for
 its whole run, so dagster-dbt's ``fetch_row_counts()`` / ``fetch_column_metadata()`` (which
@@ -37,6 +40,7 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, dbt_assets
 
+from est_pipeline.defs.dbt.checks import check_description
 from est_pipeline.defs.dbt.project import get_dbt_project, prepare_manifest
 from est_pipeline.defs.partitions import window_vars, weekly_partitions
 from est_pipeline.lib.warehouse import connect
@@ -70,6 +74,18 @@ class EstDbtTranslator(DagsterDbtTranslator):
         if len(fqn) > 2 and fqn[1] in _LAYER_GROUPS:
             return _LAYER_GROUPS[fqn[1]]
         return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: Any,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return spec._replace(description=check_description(manifest["nodes"][unique_id], manifest))
 
 
 TRANSLATOR = EstDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

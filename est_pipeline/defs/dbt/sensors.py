@@ -1,9 +1,10 @@
-"""Late data: when an ingest asset loads rows for earlier weeks, rebuild exactly those weeks.
+"""Late data: when an ingest asset loads rows for earlier weeks, rebuild exactly those weeks,
+their lägesbild and the BI copy.
 
 Every ingest asset (``raw/<table>``) reports ``weeks_touched``: the Mondays of the weeks its
 new rows belong to. This sensor reads those from new materialisations of the raw tables
-that dbt uses and requests the weekly job for exactly those weeks, one run per run of
-consecutive weeks (partition range tags: one dbt invocation each). Weeks that are not
+that dbt uses and requests the weekly job (marts, weekly report, publication) for exactly
+those weeks, one run per run of consecutive weeks (partition range tags: one dbt invocation each). Weeks that are not
 (yet) partitions (the current week, or before the first partition) are left to the
 Monday schedule.
 
@@ -23,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from est_pipeline.defs.dbt.assets import get_dbt_assets
+from est_pipeline.defs.delivery import TRIGGER_TAG
 from est_pipeline.defs.dbt.schedules import WEEKLY_JOB_NAME, partition_range_tags, weekly_situation_job
 from est_pipeline.defs.partitions import weekly_partitions
 
@@ -55,7 +57,7 @@ def late_data_run_requests(weeks: Sequence[date], existing_keys: set[str], run_k
     requests = []
     for first, last in contiguous_week_ranges(valid):
         tags = partition_range_tags(first.isoformat(), last.isoformat())
-        tags["est/trigger"] = "late_data_sensor"
+        tags[TRIGGER_TAG] = "weekly_late_data_sensor"
         requests.append(
             dg.RunRequest(
                 run_key=f"{run_key_prefix}:{first.isoformat()}:{last.isoformat()}",
@@ -93,7 +95,10 @@ def build_late_data_sensor() -> dg.SensorDefinition:
         jobs=[weekly_situation_job()],
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Re-materialise exactly the weeks that newly ingested rows belong to.",
+        description=(
+            "Re-run the weekly job (marts, lägesbild, BI publication) for exactly the weeks "
+            "that newly ingested rows belong to."
+        ),
     )
     def weekly_late_data_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         after = int(context.cursor) if context.cursor else 0

@@ -1,5 +1,5 @@
 """Dagster definitions for the prioritisation concern: the period and yearly dbt marts,
-their jobs and the period schedule.
+their jobs and the period and yearly schedules.
 
 The dbt CLI resource is the one the weekly dbt assets use (``dbt_resource()`` is cached, so
 the merged code location binds one object under ``dbt``).
@@ -13,6 +13,7 @@ from est_pipeline.defs.prioritisation.schedules import (
     period_prioritisation_job,
     period_prioritisation_schedule,
     yearly_followup_job,
+    yearly_followup_schedule,
 )
 
 
@@ -20,6 +21,6 @@ def build_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=list(get_prioritisation_assets()),
         jobs=[period_prioritisation_job(), yearly_followup_job()],
-        schedules=[period_prioritisation_schedule()],
+        schedules=[period_prioritisation_schedule(), yearly_followup_schedule()],
         resources={DBT_RESOURCE_KEY: dbt_resource()},
     )

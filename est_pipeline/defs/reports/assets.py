@@ -7,6 +7,9 @@ and chart in the UI (``add_asset_metadata(partition_key=...)``).
 
 Each partition opens the warehouse read-only for just as long as it reads its rows, and
 closes it before the next partition; no connection crosses an asset boundary.
+
+Each asset carries the tag of its rhythm, so the weekly, period and yearly jobs select it
+and a scheduled run delivers its report (``est_pipeline.defs.delivery``).
 """
 
 
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 
 import dagster as dg
 
+from est_pipeline.defs.delivery import report_tags
 from est_pipeline.defs.partitions import (
     analysis_period_partitions,
     weekly_partitions,
@@ -67,6 +71,7 @@ def _render_partitions(
         dg.AssetKey(["area_week_interventions"]),
     ],
     kinds={"html"},
+    tags=report_tags("weekly"),
     description="Veckans lägesbild (HTML, på svenska): kommunöversikt och en sida per område.",
 )
 def weekly_report(context: dg.AssetExecutionContext) -> None:
@@ -84,6 +89,7 @@ def weekly_report(context: dg.AssetExecutionContext) -> None:
         dg.AssetKey(["hot_spots"]),
     ],
     kinds={"html"},
+    tags=report_tags("period"),
     description="Prioriteringsrapport per analysperiod (kvartal eller tertial): behov × påverkan.",
 )
 def period_report(context: dg.AssetExecutionContext) -> None:
@@ -100,6 +106,7 @@ def period_report(context: dg.AssetExecutionContext) -> None:
         dg.AssetKey(["marts", "intervention_effects"]),
     ],
     kinds={"html"},
+    tags=report_tags("yearly"),
     description="Årlig uppföljning: trender, trygghetsmätning, insatser och skattade samband.",
 )
 def yearly_report(context: dg.AssetExecutionContext) -> None:

@@ -17,21 +17,21 @@ export OPENBLAS_NUM_THREADS
 
 .PHONY: install manifest demo onboard run dev test bench bench-weekly bench-estimation bench-generate simulate clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# pip's output goes to .venv/install.log; the terminal gets a progress line (scripts/install.sh).
+$(STAMP): pyproject.toml scripts/install.sh
+	@PYTHON=$(PYTHON) VENV=$(VENV) $(SHELL) scripts/install.sh
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 ## Parse the dbt project so dagster-dbt finds target/manifest.json (not built outside `dagster dev`).
 manifest: install
-	$(BIN)/python -m est_pipeline.defs.dbt.project
+	@$(BIN)/python -m est_pipeline.defs.dbt.project
 
-## Generate the demo data, materialise every asset over the whole demo period, print a summary.
+## Generate the demo data, run every job over the whole demo period, print a summary.
+## One line per phase on the terminal; the full Dagster and dbt log goes to data/logs/.
 demo: manifest
-	$(BIN)/python -m est_pipeline.run_demo
+	@$(BIN)/python -m est_pipeline.run_demo
 
 ## Check a municipality's reference files in $EST_DATA_DIR/landing before the first run (docs/onboarding.md).
 ## Options after ARGS=, e.g. make onboard ARGS="--write-templates mallar --write-settings".
@@ -40,7 +40,7 @@ onboard: install
 
 ## Materialise every asset over the period of the data partners delivered (never generates).
 run: manifest
-	$(BIN)/python -m est_pipeline.run_demo --no-generate
+	@$(BIN)/python -m est_pipeline.run_demo --no-generate
 
 ## The Dagster UI on the same data and instance as `make demo`.
 dev: manifest

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
-#: The method's analysis periods that a municipality may choose (DESIGN §1).
+#: The method's analysis periods that a municipality may choose (quarters or tertials).
 ANALYSIS_PERIODS = ("quarter", "tertial")
 #: The police's public events API (JSON list of events; ``?locationname=`` filters).
 POLICE_EVENTS_URL = "https://polisen.se/api/events"

@@ -38,6 +38,7 @@ def test_every_check_has_a_description_in_words(graph) -> None:
     for key in keys:
         description = graph.get_check_spec(key).description or ""
         assert len(description) > 40, (key, description)
+        assert not description.startswith("dbt test "), f"{key}: a fallback, not a description"
         assert not INTERNAL_REFERENCE.search(description), (key, description)
 
 

@@ -142,7 +142,7 @@ def test_interventions_active_weeks_and_validation(built) -> None:
         {"area_id": "NV01", "week": "2021-03-08", "intervention_id": "I1", "intervention_type": "police_patrol", "intensity": 3, "responsible_partners": "municipality, police"},
         {"area_id": "NV02", "week": "2021-03-01", "intervention_id": "I2", "intervention_type": "cleanup", "intensity": 1, "responsible_partners": "housing"},
     ]
-    # The unknown type is not active but kept, with its reason (issue 4's validated register).
+    # The unknown type is not active but kept, with its reason (the validated register).
     invalid = read_df("select intervention_id, quarantine_reason from intermediate.int_interventions_validated where not is_valid")
     assert invalid["intervention_id"].tolist() == ["I3"]
     assert "Okänd insats" in invalid["quarantine_reason"].iloc[0]

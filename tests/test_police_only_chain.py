@@ -190,6 +190,38 @@ def test_published_counts_are_all_protected(chain) -> None:
     assert fractional > 0
 
 
+def test_every_published_table_is_safe_to_sum_or_says_it_is_not(chain) -> None:
+    """Fractional police crimes spread over areas: the exact totals still add up, per group."""
+    from publish_sums import problems
+
+    settings = get_settings()
+    assert problems(settings.published_warehouse_path, settings.warehouse_path) == []
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
+        blanked = con.execute("select sum(police_crimes) from marts.weekly_situation").fetchone()[0]
+        exact = con.execute("select sum(police_crimes) from totals.area_week").fetchone()[0]
+    assert exact == pytest.approx(_read("select sum(police_crimes) from marts.weekly_situation").iloc[0, 0], abs=1e-3)
+    assert blanked < exact
+
+
+def test_every_published_table_and_column_is_described(chain) -> None:
+    """In words for a BI user: a comment on every table and column, no internal references."""
+    import re
+
+    internal = re.compile(r"(?i)\bissue\s*#?\d+|DESIGN\s*§")
+    with duckdb.connect(str(get_settings().published_warehouse_path), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() "
+            "where schema_name in ('marts', 'totals', 'reference', 'meta')").fetchall()
+        columns = con.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() "
+            "where schema_name in ('marts', 'totals', 'reference', 'meta')").fetchall()
+    assert {t for _, t, _ in tables} >= {"weekly_situation", "area_week", "estimation_notes"}
+    assert [(s, t) for s, t, c in tables if not (c or "").strip()] == []
+    assert [(s, t, c) for s, t, c, text in columns if not (text or "").strip()] == []
+    assert [(s, t) for s, t, c in tables if internal.search(c or "")] == []
+    assert [(s, t, c) for s, t, c, text in columns if internal.search(text or "")] == []
+
+
 def test_interventions_added_later_are_estimated(chain) -> None:
     data_dir: Path = chain["data_dir"]
     target = data_dir / "landing" / "interventions"
@@ -205,3 +237,12 @@ def test_interventions_added_later_are_estimated(chain) -> None:
     assert len(effects) and effects["irr"].map(math.isfinite).all()
     with duckdb.connect(str(get_settings().published_warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from marts.area_week_interventions").fetchone()[0] > 0
+        # The estimation's tables are described for BI users too, table and every column.
+        for table in ("intervention_effects", "intervention_event_study"):
+            comment = con.execute("select comment from duckdb_tables() where schema_name = 'marts' "
+                                  "and table_name = ?", [table]).fetchone()[0]
+            assert comment and "associations, not proof" in comment, table
+            undescribed = con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ? "
+                "and coalesce(comment, '') = ''", [table]).fetchall()
+            assert undescribed == [], (table, undescribed)

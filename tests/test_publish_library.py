@@ -155,6 +155,8 @@ def test_publishes_marts_and_reference_only(working: Path) -> None:
             "marts.weekly_area_summary",
             "marts.yearly_followup",
             "marts.intervention_effects",
+            "totals.area_week",
+            "totals.municipality_week_category",
             "reference.areas",
             "reference.places",
             "reference.area_population",
@@ -324,7 +326,7 @@ def test_publication_metadata_and_dbt_comments(working: Path, tmp_path: Path) ->
         assert (run_id, source, first, last, threshold) == (
             "run-42", str(working), "2021-01-04", "2021-01-25", 3
         )
-        assert n_tables == len(result.row_counts) == 8
+        assert n_tables == len(result.row_counts) == 10  # 4 marts, 2 totals, 4 reference
         assert total == sum(result.row_counts.values())
         assert partitions == "weekly_situation: 2021-01-04 .. 2021-01-25 (4)"
         assert at is not None
@@ -346,7 +348,10 @@ def test_publication_metadata_and_dbt_comments(working: Path, tmp_path: Path) ->
         table_comment = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE table_name = 'weekly_situation'"
         ).fetchone()[0]
-        assert table_comment == "Weekly situation picture per area and category."
+        # It says loudly that it is not safe to sum, and where to sum instead, before dbt's text.
+        assert table_comment.startswith("NOT SAFE TO SUM: counts above 0 and below 3 are published as NULL")
+        assert "sum totals.area_week, totals.municipality_week_category" in table_comment
+        assert table_comment.endswith("Weekly situation picture per area and category.")
         col_comments = dict(
             con.execute(
                 "SELECT column_name, comment FROM duckdb_columns() "
@@ -359,6 +364,7 @@ def test_publication_metadata_and_dbt_comments(working: Path, tmp_path: Path) ->
         assert col_comments["events_police"].startswith("Events reported by the police.")
         assert col_comments["category"] == "EST category."
         assert "blanked" in col_comments[FLAG_COLUMN]
+        assert "sum totals.area_week" in col_comments[FLAG_COLUMN]
         assert con.execute(
             "SELECT comment FROM duckdb_tables() WHERE schema_name = 'reference' "
             "AND table_name = 'areas'"

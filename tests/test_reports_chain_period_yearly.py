@@ -171,6 +171,6 @@ def test_yearly_report_equals_the_real_marts(chain: Chain) -> None:
     # Association wording, and the few-areas warning that six areas cannot escape.
     assert ASSOCIATION_TEXT in text
     assert any(n is not None and n < FEW_AREAS for *_, n in effects)
-    assert "Få områden." in text and "Bygger på få områden." in text
+    assert "Få områden." in text and "Bygger på få områden (" in text
     assert text.count('<img class="chart" src="data:image/png;base64,') >= 3  # trend, survey, forest
     assert external_references(text) == []

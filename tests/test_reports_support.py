@@ -128,7 +128,7 @@ def add_fake_period_and_yearly_marts(path: Path, seed: int = 11) -> None:
             excess_events double, is_driver boolean)""")
         con.execute("""create table marts.period_suggested_interventions(area_id varchar, period_start date,
             category varchar, intervention_type varchar, responsible_partner varchar, rationale_sv varchar,
-            already_active boolean)""")
+            already_active boolean, events double, excess_events double)""")
         con.execute("""create table marts.hot_spots(unit_type varchar, unit_id varchar, area_id varchar,
             place_id varchar, period_start date, hot_spot_class varchar)""")
         for year in (2020, 2021):
@@ -145,11 +145,13 @@ def add_fake_period_and_yearly_marts(path: Path, seed: int = 11) -> None:
                         con.execute("insert into marts.period_priority_drivers values (?,?,?,?,?,?,?,?)",
                                     [area_id, start, category, k, rng.randint(1, 40), rng.uniform(0.05, 0.5),
                                      5.0 - k * 1.5, k <= 3])
-                    con.execute("insert into marts.period_suggested_interventions values (?,?,?,?,?,?,?)",
+                    # One rationale that says more than the intervention's name, one that repeats it.
+                    con.execute("insert into marts.period_suggested_interventions values (?,?,?,?,?,?,?,?,?)",
                                 [area_id, start, "graffiti", "graffiti_removal", "municipality",
-                                 "Snabb klottersanering", False])
-                    con.execute("insert into marts.period_suggested_interventions values (?,?,?,?,?,?,?)",
-                                [area_id, start, "disturbance", "police_patrol", "police", "Polisiär närvaro", True])
+                                 "Snabb klottersanering inom 24 timmar", False, 14.0, 6.5])
+                    con.execute("insert into marts.period_suggested_interventions values (?,?,?,?,?,?,?,?,?)",
+                                [area_id, start, "disturbance", "police_patrol", "police", "Polisiär närvaro",
+                                 True, 9.0, 2.25])
                     con.execute("insert into marts.hot_spots values ('area', ?, ?, null, ?, ?)",
                                 [area_id, area_id, start, rng.choice(["new", "persistent", "intensifying", "none"])])
                     con.execute("insert into marts.hot_spots values ('place', ?, ?, ?, ?, 'persistent')",
@@ -165,6 +167,15 @@ def add_fake_period_and_yearly_marts(path: Path, seed: int = 11) -> None:
             pretrend_p_value double, period_start date, period_end date, note varchar,
             estimate_scale varchar, share_difference double, share_difference_ci_low double,
             share_difference_ci_high double)""")
+        # The register behind the costs: NV01 started two interventions in 2021 with a cost,
+        # NV02 one without (cost not reported), NV03 none.
+        con.execute("""create table intermediate.int_interventions_validated(intervention_id varchar,
+            area_id varchar, intervention_type varchar, started_on date, cost_sek double, is_valid boolean)""")
+        con.execute("""insert into intermediate.int_interventions_validated values
+            ('I1', 'NV01', 'police_patrol', date '2021-03-01', 120000, true),
+            ('I2', 'NV01', 'cleanup', date '2021-05-03', 30000, true),
+            ('I3', 'NV02', 'cleanup', date '2021-02-01', null, true),
+            ('I4', 'NV03', 'cleanup', date '2021-02-01', 999, false)""")
         for year in (2020, 2021):
             for i, (area_id, _name) in enumerate(AREAS):
                 suppressed = i == 2  # one group below the minimum size

@@ -1,4 +1,4 @@
-{#- The partners' Swedish vocabulary → the English identifiers of the marts (DESIGN §3). -#}
+{#- The partners' Swedish vocabulary → the English identifiers of the marts. -#}
 
 {% macro partner_from_swedish(column) -%}
     case lower(trim({{ column }}))

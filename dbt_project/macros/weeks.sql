@@ -1,4 +1,4 @@
-{#- ISO weeks, Monday start (DESIGN §2). Event times are local Swedish time, so the week is
+{#- ISO weeks, Monday start. Event times are local Swedish time, so the week is
     taken from the local timestamp as it is. -#}
 
 {% macro week_start(ts) -%}

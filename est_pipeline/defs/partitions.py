@@ -1,4 +1,4 @@
-"""Every time window of the method, defined once (DESIGN §1).
+"""Every time window of the method, defined once: weeks, analysis periods, years.
 
 Weeks are ISO weeks starting Monday in Europe/Stockholm; partition keys are the Monday's
 date (``2020-12-28`` is ISO week 2020-W53). The analysis period is a setting: quarters by

@@ -1,4 +1,4 @@
-"""Point-in-polygon and coordinate transforms for locating partner events (DESIGN §5).
+"""Point-in-polygon and coordinate transforms for locating partner events.
 
 DuckDB cannot load its spatial extension here (no downloads), so locating points happens in
 Python: pyproj for WGS84 ↔ SWEREF 99 TM, shapely 2 (vectorised, STRtree) for polygons. The

@@ -1,4 +1,4 @@
-"""The published, read-only warehouse for BI tools (issue 7, docs/bi.md).
+"""The published, read-only warehouse for BI tools (docs/bi.md).
 
 ``publish_warehouse()`` copies every mart and the reference tables from the working
 warehouse into a new DuckDB file, applies the small-count rule (``rules``), writes the dbt

@@ -7,7 +7,8 @@ analyst without a separate data dictionary. Two sources, the later winning:
 1. comments already in the working warehouse (dbt-duckdb writes them with
    ``persist_docs``, the estimation asset may write its own);
 2. dbt's ``target/manifest.json``: model and column descriptions of every model in the
-   ``marts`` schema.
+   ``marts`` schema, and of the dbt sources declared there (the tables the estimation step
+   writes from Python).
 """
 
 from __future__ import annotations
@@ -68,12 +69,14 @@ def docs_from_manifest(manifest_path: Path | None, schema: str = "marts") -> dic
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{manifest_path}: cannot read the dbt manifest: {exc}") from exc
     docs: dict[str, TableDocs] = {}
-    for node in (manifest.get("nodes") or {}).values():
-        if node.get("resource_type") not in ("model", "seed", "snapshot"):
+    nodes = [*(manifest.get("nodes") or {}).values(), *(manifest.get("sources") or {}).values()]
+    for node in nodes:
+        if node.get("resource_type") not in ("model", "seed", "snapshot", "source"):
             continue
         if (node.get("schema") or "").lower() != schema:
             continue
-        name = node.get("alias") or node.get("name")
+        name = node.get("identifier") if node.get("resource_type") == "source" else None
+        name = name or node.get("alias") or node.get("name")
         columns = {
             col_name: (col.get("description") or "").strip()
             for col_name, col in (node.get("columns") or {}).items()

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from est_pipeline.lib.warehouse import connect
-from est_pipeline.publish import comments, rules
+from est_pipeline.publish import comments, rules, totals
 from est_pipeline.publish.contents import (
     MARTS_SCHEMA,
     META_SCHEMA,
@@ -73,6 +73,10 @@ class PublicationResult:
     run_id: str
     row_counts: dict[str, int] = field(default_factory=dict)
     suppressed_rows: dict[str, int] = field(default_factory=dict)
+    #: Per table: do sums over its count columns give the true totals (nothing blanked by
+    #: rule), and if not, which tables do.
+    safe_to_sum: dict[str, bool] = field(default_factory=dict)
+    sum_instead: dict[str, str | None] = field(default_factory=dict)
     first_week_start: object | None = None
     last_week_start: object | None = None
     seconds: float = 0.0
@@ -160,8 +164,19 @@ def _build(
         _, dbt_docs = comments.docs_from_first_readable(manifests, MARTS_SCHEMA)
     with _open_new_file(temp) as con:
         _attach_read_only(con, source, lock_timeout_s)
-        for schema in (MARTS_SCHEMA, REFERENCE_SCHEMA, META_SCHEMA):
+        for schema in (MARTS_SCHEMA, totals.TOTALS_SCHEMA, REFERENCE_SCHEMA, META_SCHEMA):
             con.execute(f"CREATE SCHEMA {schema}")
+
+        # The exact totals first: the marts' comments name them.
+        areas_ref = next(r for r in REFERENCE_TABLES if r.name == "areas")
+        areas_source = _pick_reference_source(con, areas_ref)
+        totals_docs = totals.build_totals(
+            con,
+            _SOURCE_ALIAS,
+            _columns(con, MARTS_SCHEMA, totals.SOURCE_MART),
+            areas_source[:2] if areas_source else None,
+        )
+        totals_built = set(totals_docs)
 
         for table, table_type in _source_marts(con):
             columns = _columns(con, MARTS_SCHEMA, table)
@@ -176,16 +191,47 @@ def _build(
                 raise PublishError(
                     f"{source}: cannot publish {MARTS_SCHEMA}.{table} ({table_type.lower()}): {exc}"
                 ) from exc
-            docs = comments.merge(_catalog_docs(con, table), dbt_docs.get(table))
-            _write_comments(con, MARTS_SCHEMA, table, docs, plan.describe(threshold, survey_min))
-            result.row_counts[f"{MARTS_SCHEMA}.{table}"] = _count(con, MARTS_SCHEMA, table)
-            result.suppressed_rows[f"{MARTS_SCHEMA}.{table}"] = (
+            qualified = f"{MARTS_SCHEMA}.{table}"
+            result.row_counts[qualified] = _count(con, MARTS_SCHEMA, table)
+            result.suppressed_rows[qualified] = (
                 _count(con, MARTS_SCHEMA, table, f"WHERE {rules.FLAG_COLUMN}")
                 if plan.applies
                 else 0
             )
+            # A table whose counts the rule can blank is not safe to sum, whatever this
+            # publication holds: next week's may blank some. It says so, and where to sum.
+            result.safe_to_sum[qualified] = not plan.counts
+            result.sum_instead[qualified] = (
+                totals.sum_instead(table, totals_built) if plan.counts else None
+            )
+            docs = comments.merge(_catalog_docs(con, table), dbt_docs.get(table))
+            notes = plan.describe(threshold, survey_min)
+            if plan.counts:
+                warning = _not_safe_to_sum(
+                    threshold, result.suppressed_rows[qualified], result.row_counts[qualified],
+                    result.sum_instead[qualified],
+                )
+                docs.description = warning + (" " + docs.description if docs.description else "")
+                notes[rules.FLAG_COLUMN] = notes[rules.FLAG_COLUMN] + " " + _sum_from(
+                    result.sum_instead[qualified])
+            _write_comments(con, MARTS_SCHEMA, table, docs, notes)
             if after_table:
-                after_table(f"{MARTS_SCHEMA}.{table}")
+                after_table(qualified)
+
+        for totals_table in totals.TOTALS_TABLES:
+            if totals_table.name not in totals_docs:
+                continue
+            qualified = f"{totals.TOTALS_SCHEMA}.{totals_table.name}"
+            _write_comments(
+                con, totals.TOTALS_SCHEMA, totals_table.name,
+                comments.TableDocs(totals_table.description, totals_docs[totals_table.name]), {},
+            )
+            result.row_counts[qualified] = _count(con, totals.TOTALS_SCHEMA, totals_table.name)
+            result.suppressed_rows[qualified] = 0
+            result.safe_to_sum[qualified] = True
+            result.sum_instead[qualified] = None
+            if after_table:
+                after_table(qualified)
 
         for ref in REFERENCE_TABLES:
             picked = _pick_reference_source(con, ref)
@@ -209,6 +255,8 @@ def _build(
                 con, REFERENCE_SCHEMA, ref.name
             )
             result.suppressed_rows[f"{REFERENCE_SCHEMA}.{ref.name}"] = 0
+            result.safe_to_sum[f"{REFERENCE_SCHEMA}.{ref.name}"] = True
+            result.sum_instead[f"{REFERENCE_SCHEMA}.{ref.name}"] = None
             if after_table:
                 after_table(f"{REFERENCE_SCHEMA}.{ref.name}")
 
@@ -412,7 +460,7 @@ def _write_publication(
         f"""
         CREATE TABLE {META_SCHEMA}.published_tables (
             table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, suppressed_rows BIGINT,
-            source_asset VARCHAR, source_run_id VARCHAR, source_partition VARCHAR,
+            safe_to_sum BOOLEAN, sum_instead VARCHAR, source_asset VARCHAR, source_run_id VARCHAR, source_partition VARCHAR,
             materialized_at TIMESTAMPTZ, partitions_materialized INTEGER,
             first_partition VARCHAR, last_partition VARCHAR)
         """
@@ -421,12 +469,14 @@ def _write_publication(
         schema, table = qualified.split(".", 1)
         info = by_table.get(table) if schema == MARTS_SCHEMA else None
         con.execute(
-            f"INSERT INTO {META_SCHEMA}.published_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {META_SCHEMA}.published_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 schema,
                 table,
                 rows,
                 result.suppressed_rows.get(qualified, 0),
+                result.safe_to_sum.get(qualified, True),
+                result.sum_instead.get(qualified),
                 info.asset_key if info else None,
                 info.run_id if info else None,
                 info.partition if info else None,
@@ -439,10 +489,50 @@ def _write_publication(
     for table, text in {
         "publication": "One row: when this published state was built, by which Dagster run, "
         "from which warehouse and partitions, and the small-count settings applied.",
-        "published_tables": "One row per published table: rows, rows with suppressed values, "
-        "and the Dagster run and partitions that last materialised the mart.",
+        "published_tables": "One row per published table: rows, rows with blanked values, "
+        "whether sums over the table give the true totals (safe_to_sum) and if not which "
+        "tables do (sum_instead), and the Dagster run and partitions that last materialised "
+        "the mart.",
     }.items():
         con.execute(f"COMMENT ON TABLE {META_SCHEMA}.{table} IS {comments.sql_literal(text)}")
+    for table, columns in META_COLUMN_DOCS.items():
+        for column, text in columns.items():
+            con.execute(
+                f"COMMENT ON COLUMN {META_SCHEMA}.{table}.{_q(column)} IS {comments.sql_literal(text)}"
+            )
+
+
+META_COLUMN_DOCS: dict[str, dict[str, str]] = {
+    "publication": {
+        "published_at": "When this state was built (UTC).",
+        "run_id": "The Dagster run that published it.",
+        "source_warehouse": "The working warehouse it was copied from.",
+        "pipeline_version": "Version and commit of the pipeline that published it.",
+        "tables": "Number of published tables.",
+        "total_rows": "Rows in all published tables together.",
+        "first_week_start": "Earliest week (Monday) in any published mart with weeks.",
+        "last_week_start": "Latest week (Monday) in any published mart with weeks.",
+        "partitions": "Per mart: the first and last partition materialised and how many.",
+        "small_count_threshold": "Counts above 0 and below this are published as NULL in the marts.",
+        "survey_min_group_size": "Survey groups with fewer respondents are published as NULL.",
+    },
+    "published_tables": {
+        "table_schema": "Schema of the published table (marts, totals, reference).",
+        "table_name": "Name of the published table.",
+        "row_count": "Rows in the published table.",
+        "suppressed_rows": "Rows in which a value was blanked by the small-count or survey rule.",
+        "safe_to_sum": "True when nothing in the table's counts is ever blanked, so sums over it "
+        "are the true totals; false when the small-count rule can blank its counts.",
+        "sum_instead": "For a table that is not safe to sum: the exact totals tables to sum instead.",
+        "source_asset": "The Dagster asset that builds the mart.",
+        "source_run_id": "The Dagster run that last materialised it.",
+        "source_partition": "The partition of that materialisation.",
+        "materialized_at": "When it was last materialised.",
+        "partitions_materialized": "How many partitions of the mart have been materialised.",
+        "first_partition": "First materialised partition.",
+        "last_partition": "Last materialised partition.",
+    },
+}
 
 
 def _verify(temp: Path, expected: dict[str, int]) -> None:
@@ -455,6 +545,23 @@ def _verify(temp: Path, expected: dict[str, int]) -> None:
                 raise PublishError(f"{temp}: {qualified} has {got} rows after checkpoint, expected {rows}")
     if temp.with_name(temp.name + ".wal").exists():
         raise PublishError(f"{temp}: a .wal file is left after CHECKPOINT and close")
+
+
+def _not_safe_to_sum(threshold: int, blanked: int, rows: int, instead: str | None) -> str:
+    return (
+        f"NOT SAFE TO SUM: counts above 0 and below {threshold} are published as NULL (the "
+        f"small-count rule), here in {blanked:,} of {rows:,} rows, so sums over this table "
+        f"under-count. {_sum_from(instead)}"
+    )
+
+
+def _sum_from(instead: str | None) -> str:
+    if instead:
+        return f"For true totals sum {instead} (exact, never blanked)."
+    return (
+        "There is no exact totals table at this grain; rows with a blanked value have "
+        f"{rules.FLAG_COLUMN} = true."
+    )
 
 
 def _sentence(text: str) -> str:

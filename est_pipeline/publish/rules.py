@@ -1,4 +1,4 @@
-"""The small-count rule (DESIGN §9): what is blanked in the published warehouse, and why.
+"""The small-count rule: what is blanked in the published warehouse, and why.
 
 Removing names is not enough under Swedish secrecy law when a figure concerns only a few
 people: "2 assaults in Stairwell 4 this week" can point at a family. So what BI tools see

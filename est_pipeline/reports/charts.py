@@ -16,8 +16,11 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator  # noqa: E402
 
 from est_pipeline.reports.html import fmt_number  # noqa: E402
 
@@ -30,6 +33,98 @@ COLOURS = {
     "naive": "#9e9e9e",
     "robust": "#1f4e79",
 }
+
+
+#: Room kept between two placed labels (pixels).
+LABEL_GAP_PX = 2.0
+
+
+def candidate_positions(first: tuple[float, float] = (0.0, 0.0), ha: str = "center") -> list[tuple[float, float, str, str, bool]]:
+    """Where a label may go: (dx, dy in points, horizontal and vertical alignment, leader
+    line). First ``first``; then right, left, above and below the anchor, touching it; then
+    rings around it with a leader line to the anchor."""
+    positions = [(first[0], first[1], ha, "center", False)]
+    if first != (0.0, 0.0):
+        positions += [(6.0, 0.0, "left", "center", False), (-6.0, 0.0, "right", "center", False),
+                      (0.0, 6.0, "center", "bottom", False), (0.0, -6.0, "center", "top", False)]
+    for radius in (14.0, 22.0, 30.0, 40.0, 52.0):
+        for k in range(12):
+            angle = math.pi / 2 + k * math.pi / 6
+            positions.append((radius * math.cos(angle), radius * math.sin(angle), "center", "center", True))
+    return positions
+
+
+def place_labels(
+    fig: Figure,
+    ax,  # type: ignore[no-untyped-def]
+    labels: Sequence[tuple[str, tuple[float, float]]],
+    *,
+    fontsize: float,
+    gid: str,
+    bbox: dict[str, object] | None = None,
+    first: tuple[float, float] = (0.0, 0.0),
+    ha: str = "center",
+    fontweight: str = "normal",
+    obstacles: Sequence[tuple[float, float]] = (),
+    obstacle_px: float = 5.0,
+) -> None:
+    """Write each label near its anchor (data coordinates) where it overlaps no label already
+    written (nor a marker at ``obstacles``): at ``first`` if free, then beside the anchor,
+    then on rings around it with a leader line. Measured on the figure's own layout, so call
+    it after the figure is laid out."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = fig.bbox
+    markers = [
+        Bbox.from_extents(px - obstacle_px, py - obstacle_px, px + obstacle_px, py + obstacle_px)
+        for px, py in (ax.transData.transform(point) for point in obstacles)
+    ]
+    placed: list[Bbox] = []
+    for text, (x, y) in labels:
+        chosen = None
+        for dx, dy, h_align, v_align, leader in candidate_positions(first, ha):
+            artist = ax.annotate(
+                text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                ha=h_align, va=v_align, fontsize=fontsize,
+                fontweight=fontweight, zorder=6, bbox=bbox, gid=gid, annotation_clip=False,
+                arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.8, "shrinkA": 0, "shrinkB": 3}
+                if leader else None,
+            )
+            box = label_box(artist, renderer)
+            inside = box.x0 >= frame.x0 and box.y0 >= frame.y0 and box.x1 <= frame.x1 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in (*placed, *markers)):
+                chosen = box
+                break
+            artist.remove()
+        if chosen is None:  # nowhere free: write it at the first position rather than drop it
+            artist = ax.annotate(text, (x, y), xytext=first, textcoords="offset points", ha=ha,
+                                 va="center", fontsize=fontsize, fontweight=fontweight, zorder=6,
+                                 bbox=bbox, gid=gid)
+            chosen = label_box(artist, renderer)
+        placed.append(chosen)
+
+
+def label_box(text: Text, renderer) -> Bbox:  # type: ignore[no-untyped-def]
+    """A label's box on the figure in pixels (its bbox patch if it has one), with a little room."""
+    if hasattr(text, "update_positions"):  # an annotation: where its offset puts it now
+        text.update_positions(renderer)
+    patch = text.get_bbox_patch()
+    if patch is not None:
+        text.update_bbox_position_size(renderer)
+        box = patch.get_window_extent(renderer)
+    else:
+        box = Text.get_window_extent(text, renderer)
+    return Bbox.from_extents(box.x0 - LABEL_GAP_PX, box.y0 - LABEL_GAP_PX, box.x1 + LABEL_GAP_PX, box.y1 + LABEL_GAP_PX)
+
+
+def label_boxes(fig: Figure, gid: str) -> list[tuple[str, Bbox, float]]:
+    """(text, box in pixels, font size) of every label ``place_labels`` wrote with ``gid``:
+    what the tests check for overlap and legibility."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    return [
+        (t.get_text(), label_box(t, renderer), float(t.get_fontsize()))
+        for t in fig.findobj(Text)
+        if t.get_gid() == gid and t.get_visible()
+    ]
 
 
 def to_data_uri(fig: Figure) -> str:
@@ -56,6 +151,19 @@ def weekly_trend(
 
     The current week is the last bar, so the eye lands on it first.
     """
+    return to_data_uri(weekly_trend_figure(labels, events, baseline, flagged, title, size))
+
+
+def weekly_trend_figure(
+    labels: Sequence[str],
+    events: Sequence[float],
+    baseline: Sequence[float | None],
+    flagged: Sequence[bool],
+    title: str,
+    size: tuple[float, float] = (6.4, 2.4),
+) -> Figure:
+    """The figure behind :func:`weekly_trend`. Its y axis counts events, so its ticks are
+    whole numbers (never 2,5 events)."""
     fig = Figure(figsize=size)
     ax = fig.add_subplot()
     xs = range(len(labels))
@@ -68,11 +176,12 @@ def weekly_trend(
     ax.set_xticks(list(xs)[::step], [labels[i][-3:] for i in range(0, len(labels), step)])
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel("Händelser")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max([1.0, *events, *(b for b in base if not math.isnan(b))]) * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
     _swedish_axis(ax)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
     fig.tight_layout()
-    return to_data_uri(fig)
+    return fig
 
 
 def need_influence_matrix(
@@ -89,12 +198,28 @@ def need_influence_matrix(
     ``first`` marks the areas the mart puts in the high-need, high-influence quadrant; they
     are drawn red, so the picture and the table can never disagree.
     """
-    fig = Figure(figsize=(6.4, 5.0))
+    return to_data_uri(need_influence_figure(names, need, influence, ranks, need_split, influence_split, first))
+
+
+#: Artist id of the area labels in the need × influence matrix.
+MATRIX_LABEL_GID = "area-label"
+
+
+def need_influence_figure(
+    names: Sequence[str],
+    need: Sequence[float],
+    influence: Sequence[float],
+    ranks: Sequence[int],
+    need_split: float,
+    influence_split: float,
+    first: Sequence[bool],
+) -> Figure:
+    """The figure behind :func:`need_influence_matrix`; area labels never overlap."""
+    fig = Figure(figsize=(6.8, 5.2))
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     colours = [COLOURS["bar_flag"] if f else COLOURS["robust"] for f in first]
     ax.scatter(influence, need, s=40, c=colours, zorder=3)
-    for name, x, y, rank in zip(names, influence, need, ranks):
-        ax.annotate(f"{rank}. {name}", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.axhline(need_split, color="#999999", linestyle="--", linewidth=0.8)
     ax.axvline(influence_split, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_xlabel("Påverkansmöjlighet")
@@ -111,7 +236,15 @@ def need_influence_matrix(
     ax.xaxis.set_major_formatter(lambda v, _pos: fmt_number(v, 2))
     ax.yaxis.set_major_formatter(lambda v, _pos: fmt_number(v, 2))
     fig.tight_layout()
-    return to_data_uri(fig)
+    # Highest rank first, so the areas acted on first get the spot next to their point.
+    order = sorted(range(len(names)), key=lambda i: ranks[i])
+    place_labels(
+        fig, ax, [(f"{ranks[i]}. {names[i]}", (influence[i], need[i])) for i in order],
+        fontsize=8, gid=MATRIX_LABEL_GID, first=(6.0, 0.0), ha="left",
+        obstacles=list(zip(influence, need)),
+        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+    )
+    return fig
 
 
 def _finite_positive(value: float | str | None) -> float | None:
@@ -195,7 +328,7 @@ def grouped_bars(
     percent: bool = False,
 ) -> str:
     """Bars per group (area) for a few series (years); a missing value leaves a gap."""
-    fig = Figure(figsize=(7.2, 2.8))
+    fig = Figure(figsize=(7.2, 3.2))
     ax = fig.add_subplot()
     n = max(len(series), 1)
     width = 0.8 / n
@@ -204,14 +337,14 @@ def grouped_bars(
         xs = [g + (i - (n - 1) / 2) * width for g in range(len(groups))]
         ys = [math.nan if v is None else float(v) for v in values]
         ax.bar(xs, ys, width=width, label=name, color=palette[i % len(palette)])
-    ax.set_xticks(range(len(groups)), groups, rotation=45, ha="right", fontsize=7)
+    ax.set_xticks(range(len(groups)), groups, rotation=40, ha="right", rotation_mode="anchor", fontsize=8.5)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10, loc="left")
     _swedish_axis(ax)
     if percent:
         ax.yaxis.set_major_formatter(lambda v, _pos: fmt_number(v * 100, 0) + " %")
     if n > 1:
-        ax.legend(fontsize=7, frameon=False, ncols=min(n, 5), loc="lower left",
+        ax.legend(fontsize=8, frameon=False, ncols=min(n, 5), loc="lower left",
                   bbox_to_anchor=(0.0, 1.0), borderaxespad=0)
         ax.set_title(title, fontsize=10, loc="left", pad=18)
     fig.tight_layout()

@@ -77,6 +77,26 @@ def fmt_percent(value: object, decimals: int = 0) -> str:
     return fmt_number(float(value) * 100, decimals) + "\u00a0%"  # type: ignore[arg-type]
 
 
+#: Probabilities below this are written as "<0,001": three decimals would show 0,000, which
+#: reads as "impossible".
+SMALLEST_PROBABILITY = 0.001
+
+
+def fmt_probability(value: object, decimals: int = 3) -> str:
+    """A probability or p-value: ``0,042``; below 0,001 ``<0,001`` (never ``0,000``)."""
+    if _is_missing(value):
+        return "–"
+    number = float(value)  # type: ignore[arg-type]
+    if number < SMALLEST_PROBABILITY:
+        return "<" + fmt_number(SMALLEST_PROBABILITY, 3)
+    return fmt_number(number, max(decimals, 3))
+
+
+def fmt_sek(value: object, decimals: int = 0) -> str:
+    """An amount in kronor: ``121 000``."""
+    return fmt_number(value, decimals)
+
+
 def fmt_date(value: object) -> str:
     if _is_missing(value):
         return "–"
@@ -112,7 +132,7 @@ def fmt_signed_points(value: object, decimals: int = 1) -> str:
 
 _FORMATS = {
     "num": fmt_number, "count": fmt_count, "signed": fmt_signed, "signed_count": fmt_signed_count,
-    "pct": fmt_percent,
+    "pct": fmt_percent, "prob": fmt_probability, "sek": fmt_sek,
     "points": fmt_points, "signed_points": fmt_signed_points,
 }
 
@@ -141,12 +161,14 @@ def _environment() -> jinja2.Environment:
         count=fmt_count,
         signed=fmt_signed,
         pct=fmt_percent,
+        prob=fmt_probability,
         datum=fmt_date,
         category_sv=vocab.category_sv,
         intervention_sv=vocab.intervention_type_sv,
         partners_sv=vocab.partners_sv,
         rating_sv=vocab.rating_sv,
         rating_colour=vocab.rating_colour,
+        municipality=vocab.municipality_title,
     )
     env.tests["missing"] = _is_missing
     env.globals["cell"] = cell

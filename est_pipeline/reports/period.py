@@ -85,11 +85,14 @@ class PeriodReport:
 
 
 def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[str, Any]:
+    kind = get_settings().analysis_period
+    kind_word = "tertialen" if kind == "tertial" else "kvartalet"
     require(con, PRIORITISATION, PRIORITISATION_COLUMNS, "period")
     require(con, DRIVERS, DRIVER_COLUMNS, "period")
     require(con, SUGGESTED, SUGGESTED_COLUMNS, "period")
-    require(con, AREAS, ["area_id", "area_name", "municipality_name"], "period")
-    areas = fetch(con, f"select area_id, area_name, municipality_name from {AREAS} order by area_id")
+    require(con, AREAS, ["area_id", "area_name", "municipality_code", "municipality_name"], "period")
+    areas = fetch(con, f"select area_id, area_name, municipality_code, municipality_name from {AREAS} "
+                       "order by area_id")
     names = {a["area_id"]: a["area_name"] for a in areas}
     ranked = fetch(
         con,
@@ -123,15 +126,25 @@ def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[st
     drivers_by_area: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in drivers:
         drivers_by_area[row["area_id"]].append(row)
-    # Each partner reads its suggestions in the order the areas are prioritised.
+    driver_of = {(d["area_id"], d["category"]): d for d in drivers}
+    # Suggestions go to the areas whose need warrants an intervention (the mart's high need,
+    # need >= its threshold); each partner reads its list in the order the areas are ranked,
+    # each with the reason from the area's own figures.
     rank = {r["area_id"]: int(r["priority_rank"]) for r in ranked}
+    warranted = {r["area_id"] for r in ranked if r["is_high_need"]}
     by_partner: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(suggested, key=lambda r: (rank.get(r["area_id"], len(rank) + 1), r["area_id"])):
-        by_partner[row["responsible_partner"]].append(row)
+        if row["area_id"] not in warranted:
+            continue
+        reason = suggestion_reason(row, driver_of.get((row["area_id"], row["category"])), kind_word)
+        by_partner[row["responsible_partner"]].append({**row, "reason": reason})
+    not_warranted = [names.get(r["area_id"], r["area_id"]) for r in ranked if not r["is_high_need"]]
     partner_order = [p for p in vocab.PARTNERS_SV if p in by_partner] + sorted(
         p for p in by_partner if p not in vocab.PARTNERS_SV
     )
 
+    influence_sides = {bool(r["is_high_influence"]) for r in ranked}
+    influences_all = [float(r["influence"]) for r in ranked if r["influence"] is not None]
     chart = ""
     if ranked:
         needs = [float(r["need"]) for r in ranked]
@@ -146,21 +159,61 @@ def build_context(con: duckdb.DuckDBPyConnection, period_start: date) -> dict[st
             influence_split,
             [bool(r["is_high_need"] and r["is_high_influence"]) for r in ranked],
         )
-    kind = get_settings().analysis_period
     return {
         "label": period_label(period_start, kind),
         "period_name": period_name_sv(period_start, kind),
         "period_start": period_start,
-        "municipality": next((a["municipality_name"] for a in areas if a["municipality_name"]), ""),
+        "municipality": vocab.municipalities_title(areas),
         "names": names,
         "ranked": ranked,
         "drivers": drivers_by_area,
         "by_partner": [(p, by_partner[p]) for p in partner_order],
+        "not_warranted": not_warranted,
+        "need_threshold": quadrant_thresholds()[0],
+        "influence_threshold": quadrant_thresholds()[1],
+        # When every area is on the same side of the influence threshold, the quadrant's
+        # influence half says nothing: the report says so once instead of on every row.
+        "influence_uniform": len(influence_sides) == 1 and bool(ranked),
+        "influence_all_high": influence_sides == {True},
+        "influence_range": (min(influences_all), max(influences_all)) if influences_all else None,
+        "need_sv": NEED_SV,
+        "kind_word": kind_word,
         "hot_spots": hot_spots,
         "hot_spot_sv": vocab.HOT_SPOTS_SV,
         "quadrant_sv": vocab.QUADRANTS_SV,
         "chart": chart,
     }
+
+
+#: The need half of a quadrant, for the rank table when influence does not discriminate.
+NEED_SV = {True: "Stort behov", False: "Litet behov"}
+
+
+def _normalised(text: str) -> str:
+    return " ".join("".join(ch for ch in text.casefold() if ch.isalnum() or ch.isspace()).split())
+
+
+def suggestion_reason(suggestion: dict[str, Any], driver: dict[str, Any] | None, kind_word: str) -> str:
+    """Why this intervention in this area, from the area's own figures: the category that
+    drives its need, its events and how many more than expected, and the seed's rationale
+    when that says more than the intervention's name."""
+    category = vocab.category_sv(suggestion["category"]).lower()
+    events = suggestion.get("events")
+    excess = suggestion.get("excess_events")
+    parts = []
+    if events is not None:
+        parts.append(f"{html.fmt_count(events)} händelser med {category} under {kind_word}")
+    if excess is not None and float(excess) > 0:
+        parts.append(f"{html.fmt_number(excess, 1)} fler än kommunens nivå ger")
+    if driver is not None and driver.get("need_share") is not None:
+        parts.append(f"{html.fmt_percent(driver['need_share'])} av områdets händelser")
+    text = (", ".join(parts) + ".") if parts else f"{vocab.category_sv(suggestion['category'])} driver behovet."
+    text = text[0].upper() + text[1:]
+    rationale = (suggestion.get("rationale_sv") or "").strip()
+    name = vocab.intervention_type_sv(suggestion["intervention_type"])
+    if rationale and _normalised(rationale) not in _normalised(name):
+        text += f" {rationale.rstrip('.')}."
+    return text
 
 
 def _summary_markdown(ctx: dict[str, Any], path: Path) -> str:

@@ -1,6 +1,6 @@
 """Swedish words for the English identifiers of the warehouse.
 
-The marts speak English (DESIGN §3); the partners read Swedish. Category and intervention
+The marts speak English; the partners read Swedish. Category and intervention
 names come from the dbt seeds so that an analyst who renames a category in the seed sees the
 new name in the next report, without a code change.
 """
@@ -18,7 +18,7 @@ PARTNERS_SV: dict[str, str] = {
     "housing": "Fastighetsbolag",
 }
 
-#: Checklist colour scale (rating 0–3, DESIGN §3).
+#: Checklist colour scale (rating 0–3: grön, gul, orange, röd).
 RATINGS_SV: dict[int, str] = {0: "grön", 1: "gul", 2: "orange", 3: "röd"}
 RATING_COLOURS: dict[int, str] = {0: "#2e9e44", 1: "#f2c500", 2: "#f28c00", 3: "#d62728"}
 
@@ -50,6 +50,8 @@ QUADRANTS_SV: dict[str, str] = {
     "low_need_low_influence": "Litet behov, liten påverkansmöjlighet",
 }
 
+#: The hot-spot classes in Swedish ("brännpunkt": the English method name, emerging hot spot
+#: analysis, is in the period report's footnote).
 HOT_SPOTS_SV: dict[str, str] = {
     "new": "ny",
     "emerging": "framväxande",
@@ -62,9 +64,10 @@ HOT_SPOTS_SV: dict[str, str] = {
 
 INTENSITY_SV: dict[int, str] = {1: "låg", 2: "medel", 3: "hög"}
 
+#: The models in Swedish; the yearly report's footnotes give the English method names.
 ESTIMATORS_SV: dict[str, str] = {
-    "poisson_twfe": "Enkel modell (Poisson med fasta effekter)",
-    "survey_fe_linear": "Linjär modell med fasta effekter",
+    "poisson_twfe": "Enkel modell",
+    "survey_fe_linear": "Linjär modell",
 }
 
 
@@ -129,8 +132,79 @@ def rating_colour(rating: float | int | None) -> str:
 
 def estimator_sv(estimator: str) -> str:
     if estimator.startswith("robust"):
-        return "Robust modell (förskjutna starter)"
+        return "Robust modell"
     return ESTIMATORS_SV.get(estimator, estimator)
+
+
+#: Municipalities whose name takes no genitive -s although it ends in a consonant.
+_NO_GENITIVE_S = {"Kalmar": "Kalmar kommun", "Orust": "Orust kommun", "Falun": "Falu kommun"}
+_SUFFIXES = (" kommun", " stad", " Kommun", " Stad")
+
+
+def municipality_title(name: str | None, code: str | None = None) -> str:
+    """The municipality as it names itself: ``Norrvik`` -> ``Norrviks kommun``.
+
+    A municipality in SCB's list (``municipalities`` seed) gets its official name
+    (``Stockholms stad``, ``Falu kommun``), found by code or by name; any other (a fictional
+    demo municipality, a name the seed does not know) follows Swedish grammar: "X kommun"
+    takes the genitive -s unless X ends in a vowel, s, x or z (``Örebro kommun``,
+    ``Borås kommun``), with Kalmar, Orust and Falun as exceptions. A name delivered with
+    "kommun" or "stad" is read without it (``Norrvik kommun`` -> ``Norrviks kommun``; a
+    delivered ``Norrviks kommun`` stays as it is).
+    """
+    if not name or not name.strip():
+        return "Kommunen"
+    base = name.strip()
+    for suffix in _SUFFIXES:
+        if base.endswith(suffix):
+            base = base[: -len(suffix)].strip()
+            break
+    official = _official_names().get(code or "")
+    if official:
+        return official
+    by_name = _official_by_name().get(base.casefold())
+    if by_name:
+        return by_name
+    if base in _NO_GENITIVE_S:
+        return _NO_GENITIVE_S[base]
+    if base[-1].lower() in "aeiouyåäösxz":
+        return f"{base} kommun"
+    return f"{base}s kommun"
+
+
+def municipalities_title(areas: list[dict[str, object]]) -> str:
+    """The municipality (or municipalities) of the areas a report covers, as each names
+    itself: ``Norrviks kommun``; two: ``Norrviks kommun och Örebro kommun``."""
+    seen: dict[str, str] = {}
+    for area in areas:
+        name = area.get("municipality_name")
+        code = area.get("municipality_code")
+        if not name and not code:
+            continue
+        title = municipality_title(str(name) if name else None, str(code) if code else None)
+        seen.setdefault(str(code or name), title)
+    titles = sorted(set(seen.values()))
+    if not titles:
+        return ""
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " och " + titles[-1]
+
+
+@lru_cache(maxsize=1)
+def _official_names() -> dict[str, str]:
+    return {
+        row["municipality_code"]: row["municipality_name_official"]
+        for row in _seed("municipalities.csv")
+        if row.get("municipality_name_official")
+    }
+
+
+@lru_cache(maxsize=1)
+def _official_by_name() -> dict[str, str]:
+    return {
+        row["municipality_name"].casefold(): row["municipality_name_official"]
+        for row in _seed("municipalities.csv")
+        if row.get("municipality_name_official")
+    }
 
 
 def outcome_group_sv(group: str) -> str:

@@ -78,14 +78,15 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
         (SITUATION, SITUATION_COLUMNS),
         (SUMMARY, SUMMARY_COLUMNS),
         (INTERVENTIONS, INTERVENTION_COLUMNS),
-        (AREAS, ["area_id", "area_name", "municipality_name", "geometry_wkt"]),
+        (AREAS, ["area_id", "area_name", "municipality_code", "municipality_name", "geometry_wkt"]),
         ("raw.places", ["place_id", "area_id", "place_name", "place_kind", "geometry_wkt"]),
     ):
         require(con, relation, columns, "weekly")
     first = week_start - timedelta(weeks=TREND_WEEKS - 1)
     data: dict[str, Any] = {}
     data["areas"] = fetch(
-        con, f"select area_id, area_name, municipality_name, geometry_wkt from {AREAS} order by area_id"
+        con, f"select area_id, area_name, municipality_code, municipality_name, geometry_wkt from {AREAS} "
+        "order by area_id"
     )
     data["places"] = fetch(
         con,
@@ -377,7 +378,7 @@ def build_context(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str,
         )
 
     municipality_chart = _municipality_chart(data["history"], week_start)
-    municipality = next((a["municipality_name"] for a in data["areas"] if a["municipality_name"]), "")
+    municipality = vocab.municipalities_title(data["areas"])
     return {
         "week_label": label,
         "week_number": week_start.isocalendar()[1],
@@ -466,16 +467,18 @@ def _area_page(
         key=lambda p: (-place_counts[p["place_id"]], p["place_id"]),
     )[:TOP_PLACES]
     has_shape = bool(area and area["geometry_wkt"]) or any(p["geometry_wkt"] for p in places)
+    map_places = [
+        maps.MapPlace(p["place_id"], p["place_name"], p["geometry_wkt"], place_counts.get(p["place_id"], 0))
+        for p in places
+        if p["geometry_wkt"]
+    ]
     map_uri = None if not has_shape else maps.area_map(
         area["geometry_wkt"] if area else None,
-        [
-            maps.MapPlace(p["place_id"], p["place_name"], p["geometry_wkt"], place_counts.get(p["place_id"], 0))
-            for p in places
-            if p["geometry_wkt"]
-        ],
+        map_places,
         points,
         f"{name}: platser och veckans händelser",
     )
+    map_numbers = {n.place_id: n.number for n in maps.numbered(map_places)} if map_uri else {}
     return {
         "area_id": area_id,
         "name": name,
@@ -487,6 +490,7 @@ def _area_page(
         "standout": [
             {
                 "place": p,
+                "number": map_numbers.get(p["place_id"]),
                 "kind_sv": vocab.PLACE_KINDS_SV.get(p["place_kind"], p["place_kind"]),
                 "events": place_counts[p["place_id"]],
                 "categories": sorted(place_categories[p["place_id"]].items(), key=lambda kv: (-kv[1], kv[0])),
@@ -495,6 +499,10 @@ def _area_page(
         ],
         "trend_chart": trend,
         "map": map_uri,
+        "map_legend": [
+            {"number": n.number, "name": n.label, "events": n.events}
+            for n in maps.numbered(map_places)
+        ] if map_uri else [],
     }
 
 

@@ -37,7 +37,7 @@ EFFECT_COLUMNS = [
     "intervention_type", "outcome_group", "estimator", "is_headline", "irr", "ci_low",
     "ci_high", "p_value", "q_value", "n_treated_areas", "n_clusters", "pretrend_p_value",
 ]
-#: Below this many treated areas an estimate gets a warning (brief: "rests on few areas").
+#: Below this many treated areas an estimate gets a warning that it rests on few areas.
 FEW_AREAS = 10
 #: Years shown in the trend chart.
 TREND_YEARS = 4
@@ -146,12 +146,70 @@ def _plain_words(row: dict[str, Any]) -> str:
     return text
 
 
+INTERVENTIONS_REGISTER = "intermediate.int_interventions_validated"
+
+
+def _cost_status(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """How many interventions started in the year, and how many of them have a reported cost,
+    per area and per type: so that a cost of 0 kr is shown as "ej rapporterad" when no
+    intervention reported one, and as "–" when none started.
+
+    The marts sum the register's costs (a missing cost counts as nothing), so they cannot
+    tell "not reported" from "nothing spent"; the register can.
+    """
+    empty: dict[str, dict[str, tuple[int, int]]] = {"area": {}, "type": {}}
+    if not relation_exists(con, INTERVENTIONS_REGISTER):
+        return empty
+    needed = {"area_id", "intervention_type", "started_on", "cost_sek", "is_valid"}
+    if not needed <= set(columns_of(con, INTERVENTIONS_REGISTER)):
+        return empty
+    out = empty
+    for level, column in (("area", "area_id"), ("type", "intervention_type")):
+        for key, started, with_cost in con.execute(
+            f"select {column}, count(*), count(cost_sek) from {INTERVENTIONS_REGISTER} "
+            "where is_valid and year(started_on) = ? group by all",
+            [year],
+        ).fetchall():
+            out[level][str(key)] = (int(started), int(with_cost))
+    return out
+
+
+def headline_reason(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """Why this model is the headline for its intervention type, in the same words as the
+    page's introduction (the estimation's rule: the simple model when both agree, it is the
+    more precise; the robust one when they disagree or the simple one alone exists)."""
+    same = [r for r in rows if r["intervention_type"] == row["intervention_type"]]
+    robust = any(str(r["estimator"]).startswith("robust") for r in same)
+    if str(row["estimator"]).startswith("robust"):
+        return "Huvudresultat: modellerna skiljer sig åt, och då gäller den robusta."
+    if robust:
+        return "Huvudresultat: modellerna stämmer överens, och den enkla är mer precis."
+    return "Huvudresultat: den robusta modellen kunde inte skattas."
+
+
+def model_notes(row: dict[str, Any]) -> list[str]:
+    """What else a partner should know about one estimate, in plain Swedish."""
+    notes = []
+    n_areas = row.get("n_treated_areas")
+    if n_areas is not None and n_areas < FEW_AREAS:
+        notes.append(f"Bygger på få områden ({int(n_areas)}).")
+    pretrend = row.get("pretrend_p_value")
+    if pretrend is not None and math.isfinite(float(pretrend)) and float(pretrend) < 0.05:
+        notes.append(
+            "Utfallen skilde sig redan före insatsen (sannolikhet "
+            f"{html.fmt_probability(pretrend)} för en så stor skillnad om ingen fanns), vilket gör "
+            "sambandet mindre säkert."
+        )
+    return notes
+
+
 def build_context(con: duckdb.DuckDBPyConnection, year_start: date) -> dict[str, Any]:
     year = year_start.year
     require(con, AREA_FOLLOWUP, AREA_COLUMNS, "yearly")
     require(con, INTERVENTION_FOLLOWUP, INTERVENTION_COLUMNS, "yearly")
-    require(con, AREAS, ["area_id", "area_name", "municipality_name"], "yearly")
-    areas = fetch(con, f"select area_id, area_name, municipality_name from {AREAS} order by area_id")
+    require(con, AREAS, ["area_id", "area_name", "municipality_code", "municipality_name"], "yearly")
+    areas = fetch(con, f"select area_id, area_name, municipality_code, municipality_name from {AREAS} "
+                       "order by area_id")
     names = {a["area_id"]: a["area_name"] for a in areas}
     area_rows = fetch(
         con, f"select * from {AREA_FOLLOWUP} where year = ? order by area_id", [year]
@@ -227,7 +285,7 @@ def build_context(con: duckdb.DuckDBPyConnection, year_start: date) -> dict[str,
     main_chart = forest_sections[0]["chart"] if forest_sections else trend_chart
     return {
         "year": year,
-        "municipality": next((a["municipality_name"] for a in areas if a["municipality_name"]), ""),
+        "municipality": vocab.municipalities_title(areas),
         "names": names,
         "area_rows": area_rows,
         "intervention_rows": intervention_rows,
@@ -239,7 +297,10 @@ def build_context(con: duckdb.DuckDBPyConnection, year_start: date) -> dict[str,
         "few_areas_limit": FEW_AREAS,
         "association_text": ASSOCIATION_TEXT,
         "plain_words": _plain_words,
+        "model_notes": model_notes,
+        "headline_reason": headline_reason,
         "estimator_sv": vocab.estimator_sv,
+        "costs": _cost_status(con, year),
         "main_chart": main_chart,
         "n_effects": len(effects),
         "estimation_note": _estimation_note(con, year),

@@ -1,4 +1,4 @@
-"""Which place and area each event point lies in (point-in-polygon, DESIGN §5).
+"""Which place and area each event point lies in (point-in-polygon).
 
 DuckDB has no spatial extension here, so this step is Python: pyproj brings WGS84 points
 (municipal fault reports) to SWEREF 99 TM, the polygons' system; shapely's STRtree finds

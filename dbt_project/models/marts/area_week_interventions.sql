@@ -1,7 +1,7 @@
-{#- The one definition of "active" (issue 4): an intervention is active in every week of
+{#- The one definition of "active": an intervention is active in every week of
     the data period that overlaps its start..end dates (inclusive); open-ended ones stay
     active to the end of the data period. Only register rows that pass validation count
-    (int_interventions_validated.is_valid: the issue-4 quarantine rules; invalid rows stay
+    (int_interventions_validated.is_valid: the register's quarantine rules; invalid rows stay
     there and in int_interventions_quarantined with their reasons). -#}
 
 with weeks as (

@@ -5,9 +5,9 @@ test's ``meta.description`` only, so out of the box a check reads "No descriptio
 An analyst who sees a check fail needs to know, in words, what was checked, what a failure
 means and what to do. :func:`check_description` gives that for every test:
 
-1. the test's own ``description`` in the YAML (dbt data tests take one, generic and
-   singular alike; singular tests are described in ``dbt_project/tests/_tests.yml``), or its
-   ``meta.description``;
+1. the test's own ``description`` in the YAML (generic tests), or its ``meta.description``
+   (singular tests set it in their ``config()``: dbt's partial parsing can lose the YAML
+   description of a singular test, never its config);
 2. otherwise a sentence generated from the test itself (its kind, the column, the model and
    the arguments), for the generic tests the project uses;
 

@@ -39,9 +39,13 @@ def prepare_manifest(force: bool = False) -> Path:
     project = get_dbt_project()
     if force or not project.manifest_path.exists() or project.preparer.using_dagster_dev():
         export_dbt_environment()
+        # A forced parse is a full one: dbt's partial parsing has been seen to drop the
+        # descriptions of singular tests after an unrelated YAML file changed, and those
+        # descriptions are what Dagster shows on the asset checks.
+        args = ["parse", "--quiet"] + (["--no-partial-parse"] if force else [])
         (
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-            .cli(["parse", "--quiet"], target_path=project.target_path)
+            .cli(args, target_path=project.target_path)
             .wait()
         )
     if not project.manifest_path.exists():
@@ -60,4 +64,8 @@ def dbt_resource() -> DbtCliResource:
 
 if __name__ == "__main__":
     # `python -m est_pipeline.defs.dbt.project`: what `make demo` / `make test` run first.
-    print(prepare_manifest(force=True))
+    import time
+
+    started = time.perf_counter()
+    path = prepare_manifest(force=True)
+    print(f"  ✓ {'dbt manifest (dbt parse)':<34} {time.perf_counter() - started:7.1f} s   {path}")

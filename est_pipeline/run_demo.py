@@ -559,37 +559,49 @@ def _print_summary(runner: Runner, seconds: float, is_demo: bool) -> None:
 
     truth = _demo_truth() if is_demo else None
     warnings = _failed_checks(runner)
+    unmapped_checks = [w for w in warnings if _is_unmapped_check(w.check)]
+    other_checks = [w for w in warnings if not _is_unmapped_check(w.check)]
     console.line("")
     if not warnings and not set_aside:
         console.line("No warnings: every check passed and no row was set aside.")
     if warnings:
         console.line(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (checks that failed "
                      "with severity warn; the run went on):")
-        for w in warnings:
-            count = f", {w.failing} failing" if w.failing else ""
-            console.line(f"  ! {w.check} on {w.asset}{count}")
-            console.line(_wrap(w.description.split(" Severity ")[0], "      "))
+    for w in unmapped_checks:
+        found = f"{w.failing} type{'s' if w.failing != 1 else ''} on no list" if w.failing else "types on no list"
+        console.line(f"  ! {w.asset}: {found} ({w.check.split('_stg_')[0]})")
     if unmapped:
         planted = _planted_unknown_types(truth)
-        types = ", ".join(f"'{t}' ({s}, {n})" for s, t, n in unmapped[:6])
-        more = f" and {len(unmapped) - 6} more" if len(unmapped) > 6 else ""
-        console.line(f"  What the warnings are about: {len(unmapped)} event types on no list: {types}{more}.")
+        types = ", ".join(f"'{t}' ({s}, {n} rows)" for s, t, n in unmapped[:5])
+        more = f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else ""
+        console.line(_wrap(
+            f"What they mean: {len(unmapped)} event types are on no list that decides what they "
+            f"count as, so their rows are kept but not counted: {types}{more} "
+            "(marts.unmapped_source_types lists them all, with a file each came in).", "    "))
         if planted is not None and {(s, t) for s, t, _ in unmapped} <= planted:
-            console.line("  In the demo these are deliberate dirt: the generator plants unknown types "
-                         f"(data/ground_truth/truth.json, \"unknown_types\"). With real data, add each to "
-                         "dbt_project/seeds/category_mapping.csv (or the police code lists) and re-run.")
-        else:
-            console.line("  What to do: add each type to dbt_project/seeds/category_mapping.csv (the partners' "
-                         "types) or police_crime_codes.csv / police_event_types.csv, then re-run; "
-                         "marts.unmapped_source_types lists them with a file each came in.")
+            console.line(_wrap(
+                "Why: the demo generator plants these types on purpose, to show how unknown types "
+                "are caught (data/ground_truth/truth.json, \"unknown_types\").", "    "))
+        console.line(_wrap(
+            "What to do with real data: add each type to dbt_project/seeds/category_mapping.csv "
+            "(the partners' own types and checklist items) or police_crime_codes.csv / "
+            "police_event_types.csv (police codes), then re-run the weekly job (make run) so "
+            "they are counted.", "    "))
+    for w in other_checks:
+        count = f", {w.failing} failing rows" if w.failing else ""
+        console.line(f"  ! {w.asset} · {w.check}{count}")
+        console.line(_wrap(w.description.split(" Severity ")[0], "    "))
     if set_aside:
         reasons = ", ".join(f"{code} {n}" for code, n in set_aside)
         total = sum(n for _, n in set_aside)
-        console.line(f"  {_n(total)} rows set aside at ingest ({reasons}): raw.quarantine names the file, "
-                     "row, column and reason in Swedish; the rest of each file loaded.")
-        if truth is not None:
-            console.line("  In the demo these are deliberate dirt too (impossible dates and the like, "
-                         "data/ground_truth/truth.json \"dirt\"). With real data, send the reasons to the partner.")
+        console.line(f"  {_n(total)} rows set aside at ingest ({reasons}):")
+        console.line(_wrap(
+            "raw.quarantine names the file, row, column and the reason in Swedish; the rest of "
+            "each file loaded." + (
+                " In the demo they are planted on purpose (data/ground_truth/truth.json, \"dirt\")."
+                if truth is not None else "") +
+            " What to do with real data: send the reasons to the partner and ask for a corrected "
+            "file; a new version of the file replaces the old one.", "    "))
 
     console.line("")
     console.line("Where to look next:")
@@ -600,6 +612,10 @@ def _print_summary(runner: Runner, seconds: float, is_demo: bool) -> None:
                  f"{TRIGGER_TAG}={runner.trigger}; checks and their descriptions per asset)")
     console.line("  how it fits together:   README.md, docs/reports.md, docs/bi.md")
     console.line(f"  the full log:           {console.log_path}")
+
+
+def _is_unmapped_check(check: str) -> bool:
+    return check.startswith("has_category_mapping") or check == "assert_every_source_type_mapped"
 
 
 def _planted_unknown_types(truth: dict[str, Any] | None) -> set[tuple[str, str]] | None:

@@ -50,3 +50,24 @@ def test_sensors_for_landing_files_and_late_data_exist(defs: dg.Definitions) -> 
     names = {s.name for s in defs.sensors or []}
     assert "landing_sensor" in names
     assert len(names) >= 2, names
+
+
+def test_every_scheduled_or_sensor_job_delivers_its_report_and_publishes(defs: dg.Definitions) -> None:
+    """A run that rebuilds marts also renders the report built from them and publishes."""
+    expected = {
+        "weekly_situation_schedule": ("weekly_situation_job", "weekly_report", "weekly_situation"),
+        "period_prioritisation_schedule": ("period_prioritisation_job", "period_report", "period_prioritisation"),
+        "yearly_followup_schedule": ("yearly_followup_job", "yearly_report", "yearly_area_followup"),
+    }
+    schedules = {s.name: s for s in defs.schedules or []}
+    jobs = {job: (report, mart) for job, report, mart in expected.values()}
+    for name, (job, _report, _mart) in expected.items():
+        assert schedules[name].job_name == job
+    late = next(s for s in defs.sensors or [] if s.name == "weekly_late_data_sensor")
+    assert [j.name for j in late.jobs] == ["weekly_situation_job"]
+    for job, (report, mart) in jobs.items():
+        keys = {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.selected_asset_keys}
+        assert {mart, report, "published/warehouse"} <= keys, (job, sorted(keys))
+    yearly = {k.to_user_string() for k in defs.resolve_job_def("yearly_followup_job").asset_layer.selected_asset_keys}
+    assert "marts/intervention_effects" in yearly
+    assert schedules["yearly_followup_schedule"].cron_schedule == "0 8 * 1 1"

@@ -17,7 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import date  # noqa: E402
+from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
@@ -109,9 +109,14 @@ def test_period_reports_equal_the_real_marts(chain: Chain) -> None:
             drivers = con.execute(
                 "select area_id || '|' || category from marts.period_priority_drivers "
                 "where period_start = ? and is_driver", [period]).fetchall()
+            # Suggestions for the areas whose need warrants them (the mart's high need) only.
             suggestions = con.execute(
-                "select intervention_type_sv, responsible_partner from marts.period_suggested_interventions "
-                "where period_start = ?", [period]).fetchall()
+                "select s.intervention_type_sv, s.responsible_partner from marts.period_suggested_interventions s "
+                "join marts.period_prioritisation p using (area_id, period_start) "
+                "where s.period_start = ? and p.is_high_need", [period]).fetchall()
+            low_need = [name for (name,) in con.execute(
+                "select area_name from marts.period_prioritisation where period_start = ? and not is_high_need",
+                [period]).fetchall()]
             # Every area of the municipality, in the mart's rank order, and nothing else.
             assert len(ranked) == DEMO["areas"]
             shown_ranks = [f["key"] for f in figures(text)
@@ -126,11 +131,12 @@ def test_period_reports_equal_the_real_marts(chain: Chain) -> None:
             # listing the mart's intervention types.
             partner_sv = {"municipality": "Kommun", "police": "Polis", "housing": "Fastighetsbolag"}
             section = text.split("Föreslagna insatser per ansvarig samverkanspart")[1]
-            assert suggestions
             for partner in {p for _, p in suggestions}:
                 assert f"<h3>{partner_sv[partner]}</h3>" in section
             for intervention_sv, _ in suggestions:
                 assert intervention_sv in section
+            rows = section.split("Inga förslag för områden med litet behov")[0]
+            assert not [a for a in low_need if f"<tr><td>{a}</td>" in rows], "a suggestion for a low-need area"
             assert '<img class="chart" src="data:image/png;base64,' in text  # the matrix plot
             assert external_references(text) == []
 
@@ -174,3 +180,54 @@ def test_yearly_report_equals_the_real_marts(chain: Chain) -> None:
     assert "Få områden." in text and "Bygger på få områden (" in text
     assert text.count('<img class="chart" src="data:image/png;base64,') >= 3  # trend, survey, forest
     assert external_references(text) == []
+
+
+def test_period_and_yearly_schedules_deliver_their_reports(chain: Chain) -> None:
+    """The first Monday of January: the period job for the quarter just ended and the yearly
+    job for the year just ended, as their schedules ask for them, each rebuild their marts,
+    render their report and publish, in one run."""
+    from zoneinfo import ZoneInfo
+
+    from est_pipeline.definitions import defs
+
+    stockholm = ZoneInfo("Europe/Stockholm")
+    with dg.instance_for_test() as instance:
+        _deliver(defs, instance, stockholm, chain)
+
+
+def _deliver(defs: dg.Definitions, instance: dg.DagsterInstance, stockholm, chain: Chain) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        ("period_prioritisation_schedule", datetime(2022, 1, 3, 7, 0, tzinfo=stockholm), "2021-10-01",
+         chain.reports / "period" / "prioritering_2021-Q4.html", "period_report"),
+        ("yearly_followup_schedule", datetime(2022, 1, 3, 8, 0, tzinfo=stockholm), "2021-01-01",
+         chain.reports / "yearly" / "uppfoljning_2021.html", "yearly_report"),
+    ]
+    for name, when, partition, report, report_asset in cases:
+        schedule = defs.get_schedule_def(name)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                       repository_def=defs.get_repository_def()) as context:
+            (request,) = schedule.evaluate_tick(context).run_requests
+        assert request.partition_key == partition, name
+        report.write_text("stale", encoding="utf-8")
+        result = defs.resolve_job_def(schedule.job_name).execute_in_process(
+            instance=instance, partition_key=request.partition_key,
+            tags={**schedule.tags, **request.tags}, raise_on_error=False)
+        assert result.success, name
+        materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert {report_asset, "published/warehouse"} <= materialised, materialised
+        assert instance.get_run_by_id(result.run_id).tags["est/trigger"] == name
+        text = report.read_text(encoding="utf-8")
+        assert "stale" not in text and external_references(text) == []
+        with duckdb.connect(str(get_settings().published_warehouse_path), read_only=True) as con:
+            assert con.execute("select run_id from meta.publication").fetchone()[0] == result.run_id
+    yearly = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "marts/intervention_effects" in yearly  # the estimation the report shows ran in the job
+    with _connect(chain) as con:
+        assert_figures_match(con, text, {
+            "yearly_area_followup": ("select * from marts.yearly_area_followup where year = 2021", [], ["area_id"]),
+            "yearly_intervention_followup": ("select * from marts.yearly_intervention_followup where year = 2021",
+                                             [], ["intervention_type"]),
+            "intervention_effects": ("select * from marts.intervention_effects "
+                                     "where year(period_end - interval 1 day) = 2021", [],
+                                     ["intervention_type", "outcome_group", "estimator"]),
+        })

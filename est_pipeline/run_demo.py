@@ -349,6 +349,16 @@ def run(
     log_path = Path(log_path or _default_log_path(generate))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console = Console(log_path, stream)
+    try:
+        _run(console, settings, started, weekly_reports, regenerate, generate, instance)
+    finally:
+        if stream is None:
+            console.out.close()
+
+
+def _run(console: Console, settings: Any, started: float, weekly_reports: int, regenerate: bool,
+         generate: bool, instance: dg.DagsterInstance | None) -> None:
+    log_path = console.log_path
     command = "make demo" if generate else "make run"
     console.line(f"{command}: data in {settings.data_dir}")
     console.line(f"  The full Dagster and dbt log: {log_path}")

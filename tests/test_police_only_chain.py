@@ -13,6 +13,8 @@ plain csv/pandas and nothing of the pipeline.
 
 from __future__ import annotations
 
+import io
+import re
 import math
 import shutil
 from pathlib import Path
@@ -52,10 +54,12 @@ def chain(tmp_path_factory: pytest.TempPathFactory):
     try:
         generate(data_dir, PoliceOnlyConfig(areas=10, crimes_per_week=12.0))
         instance = dg.DagsterInstance.ephemeral()
-        run(weekly_reports=2, generate=False, instance=instance)
+        terminal = io.StringIO()
+        run(weekly_reports=2, generate=False, instance=instance, stream=terminal)
         expected = compute(data_dir / "landing", DBT_PROJECT_DIR / "seeds" / "police_crime_codes.csv",
                            data_period="registrations")
-        yield {"data_dir": data_dir, "instance": instance, "expected": expected, "run": run}
+        yield {"data_dir": data_dir, "instance": instance, "expected": expected, "run": run,
+               "terminal": terminal.getvalue()}
     finally:
         mp.undo()
 
@@ -83,6 +87,28 @@ def test_every_area_week_category_equals_the_independent_count(chain) -> None:
     panel = _read("select sum(events) from marts.area_week_outcomes where outcome_group = 'police_crimes'").iloc[0, 0]
     assert summary == pytest.approx(expected["crimes"].sum(), abs=0.05)
     assert panel == pytest.approx(expected["crimes"].sum(), abs=0.05)
+
+
+def test_the_runner_prints_one_line_per_phase_and_logs_the_rest(chain) -> None:
+    """`make run`: a line per phase with its duration and job, the summary, and Dagster's and
+    dbt's own output in the log file it names (not on the terminal)."""
+    terminal = chain["terminal"]
+    phases = [line for line in terminal.splitlines() if line.startswith("  ✓ ")]
+    for job in ("ingest_job", "harmonise_job", "weekly_situation_job", "period_prioritisation_job",
+                "yearly_followup_job", "publish_warehouse_job"):
+        assert any(line.endswith(f"[{job}]") for line in phases), (job, phases)
+    assert all(re.search(r"\d s|\d min", line) for line in phases)
+    assert "DEBUG" not in terminal and "Running with dbt" not in terminal
+    log = Path(re.search(r"The full Dagster and dbt log: (\S+)", terminal).group(1))
+    text = log.read_text(encoding="utf-8")
+    assert "DEBUG" in text and "Running with dbt" in text
+    # Every report is named, and the runs carry their job names and the trigger tag.
+    for path in get_settings().reports_dir.rglob("*.html"):
+        assert path.name in terminal
+    runs = chain["instance"].get_runs()
+    assert {r.job_name for r in runs} >= {"ingest_job", "weekly_situation_job", "yearly_followup_job"}
+    assert "__ephemeral_asset_job__" not in {r.job_name for r in runs}
+    assert all(r.tags.get("est/trigger") == "make_run" for r in runs)
 
 
 def test_every_delivered_row_is_accounted_for_exactly_once(chain) -> None:

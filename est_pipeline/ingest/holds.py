@@ -87,3 +87,99 @@ class Accepted:
 
 class NotHeld(Exception):
     """The named file is not held (unknown, loaded, rejected or superseded)."""
+
+
+def held(folder: str | None = None) -> list[dict[str, Any]]:
+    """Every held file (of one landing folder, or all), oldest first."""
+    from est_pipeline.ingest.schema import ensure_raw_schema
+    from est_pipeline.lib import warehouse
+
+    with warehouse.connect() as con:
+        ensure_raw_schema(con)
+        rows = con.execute(
+            "SELECT feed, file_name, content_hash, loaded_at, rows_in, rows_loaded, rows_quarantined, hold_code, "
+            "message FROM raw.file_registry WHERE status = 'held' AND (? IS NULL OR feed = ?) "
+            "ORDER BY loaded_at, feed, file_name", [folder, folder]).fetchall()
+    names = ("feed", "file_name", "content_hash", "loaded_at", "rows_in", "rows_loaded", "rows_quarantined",
+             "hold_code", "message")
+    return [dict(zip(names, r)) for r in rows]
+
+
+def accept(folder: str, file_name: str, by: str, note: str, report: bool = True) -> Accepted:
+    """Accept a held file: its rows move from ``held`` to ``raw`` and count from now on.
+
+    Recorded in the registry (``status`` loaded, ``accepted_at``, ``accepted_by``,
+    ``accept_note``). When the file corrected a version that is still loaded (a held
+    correction leaves the old version in effect), that version is superseded now. With
+    ``report``, a materialisation of the raw table with the file's weeks is reported to the
+    Dagster instance, so the late-data sensor rebuilds exactly those weeks.
+    """
+    from est_pipeline.ingest import registry
+    from est_pipeline.ingest.cells import weeks_of
+    from est_pipeline.ingest.loader import _feed_for
+    from est_pipeline.ingest.schema import ensure_raw_schema, table_columns
+    from est_pipeline.lib import warehouse
+
+    if not by.strip() or not note.strip():
+        raise ValueError("accepting a held file needs who accepts it (--by) and why (--note)")
+    feed = _feed_for(folder, file_name)
+    with warehouse.connect() as con:
+        ensure_raw_schema(con)
+        row = con.execute(
+            "SELECT content_hash FROM raw.file_registry WHERE feed = ? AND file_name = ? AND status = 'held'",
+            [folder, file_name]).fetchall()
+        if not row:
+            raise NotHeld(f"{folder}/{file_name} is not held (see: python -m est_pipeline.ingest held)")
+        content_hash = row[0][0]
+        con.begin()
+        try:
+            names = feed.file_names or (file_name,)
+            old = [v for v in registry.current_versions(con, folder, names) if v[1] != content_hash]
+            registry.supersede_versions(con, folder, feed.table, old, content_hash)
+            cols = ", ".join(f'"{n}"' for n, _ in table_columns(feed))
+            moved = con.execute(
+                f"INSERT INTO raw.{feed.table} ({cols}) SELECT {cols} FROM held.{feed.table} "
+                f"WHERE _content_hash = ? AND _file_name = ?", [content_hash, file_name]).fetchall()[0][0]
+            con.execute(f"DELETE FROM held.{feed.table} WHERE _content_hash = ? AND _file_name = ?",
+                        [content_hash, file_name])
+            stamp = registry.local_now()
+            con.execute(
+                "UPDATE raw.file_registry SET status = 'loaded', accepted_at = ?, accepted_by = ?, accept_note = ?, "
+                "message = concat_ws('; ', message, ?) WHERE feed = ? AND file_name = ? AND content_hash = ?",
+                [stamp, by.strip(), note.strip(), f"godkänd {stamp:%Y-%m-%d %H:%M} av {by.strip()}: {note.strip()}",
+                 folder, file_name, content_hash])
+            columns = [c for c in feed.event_date]
+            table = con.sql(
+                f"SELECT {', '.join(columns) or '1 AS x'} FROM raw.{feed.table} WHERE _content_hash = ? AND _file_name = ?",
+                params=[content_hash, file_name]).to_arrow_table()
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+    weeks = sorted(weeks_of(feed, table)) if feed.event_date else []
+    accepted = Accepted(folder, file_name, content_hash, feed.table, int(moved), weeks)
+    if report:
+        _report(accepted, by, note)
+    return accepted
+
+
+def _report(accepted: Accepted, by: str, note: str) -> None:
+    """A runless materialisation of the raw table: the late-data sensor rebuilds its weeks."""
+    import os
+
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        return
+    instance = dg.DagsterInstance.get()
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=dg.AssetKey(["raw", accepted.table]),
+        description=f"Held file {accepted.file_name} accepted by {by}: {note}",
+        metadata={
+            "accepted_file": accepted.file_name,
+            "accepted_by": by,
+            "rows_loaded": accepted.rows,
+            "weeks_touched": dg.MetadataValue.json([w.isoformat() for w in accepted.weeks]),
+            "weeks_touched_count": len(accepted.weeks),
+        },
+    ))

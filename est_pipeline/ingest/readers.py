@@ -228,7 +228,7 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
     lines = list(io.StringIO(text, newline=""))
     records = _records(lines, found)
     # Leading blank lines are not a heading; the heading is the first non-blank record.
-    start = next(i for i, r in enumerate(records) if any(c.strip() for c in r[2]))
+    start = next(i for i, r in enumerate(records) if "".join(r[2]).strip())
     header = records[start][2]
     match = match_header(header, feed.file_columns)
     if match.missing_required:
@@ -263,7 +263,7 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
             for offset, part in enumerate(_split_record(lines, first, last, found)):
                 row_number += 1
                 line_no = first + offset
-                if not any(c.strip() for c in part):
+                if not "".join(part).strip():
                     continue
                 table.rows.append((row_number, part))
                 if _ends_in_quotes(lines[line_no - 1], found):
@@ -277,7 +277,7 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
                     table.add_problem(row_number, "truncated_record", _TRUNCATED)
             continue
         row_number += 1
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         table.rows.append((row_number, cells))
         if at_end and unbalanced:
@@ -288,8 +288,9 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
             table.add_problem(row_number, "wrong_field_count", _field_count_message(len(cells), width))
         elif at_end and not ends_with_newline:
             table.add_problem(row_number, "truncated_record", _TRUNCATED)
-    for row_number, cells in table.rows:
-        _cell_problems(table, row_number, cells)
+    if "\x00" in text or any(len(line) > MAX_FIELD_CHARS for line in lines):
+        for row_number, cells in table.rows:
+            _cell_problems(table, row_number, cells)
     if found != feed.delimiter and table.rows:
         broken = sum(1 for _, r in table.rows if len(r) != width)
         if broken * 2 > len(table.rows):

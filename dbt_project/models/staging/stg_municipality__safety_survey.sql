@@ -14,6 +14,7 @@ renamed as (
         problem_ordning as disorder_problems,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

@@ -333,8 +333,8 @@ def _cell_problems(table: RawTable, row_number: int, cells: list[Any]) -> None:
                 f"eller kopiering; exportera filen igen"))
         if len(cell) > MAX_FIELD_CHARS:
             table.add_problem(row_number, "field_too_large", (
-                f"kolumn '{heading}' har {len(cell):,} tecken, fler än de {MAX_FIELD_CHARS:,} en "
-                f"cell får ha; oftast har ett citattecken inte stängts".replace(",", " ")))
+                f"kolumn '{heading}' har {len(cell):,} tecken, fler än de {MAX_FIELD_CHARS:,} en cell får ha "
+                f"(Excels gräns); oftast har ett citattecken inte stängts").replace(",", "\u00a0"))
 
 
 def read_xlsx(path: Path, feed: Feed) -> RawTable:

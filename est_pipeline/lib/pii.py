@@ -23,7 +23,8 @@ PLACEHOLDERS = {
 # 12-digit (YYYYMMDD) or 10-digit (YYMMDD) date part, optional - or + separator, 4 digits.
 # Digits are ASCII [0-9] throughout, so that the vectorised pre-filter below (RE2, whose
 # \d is ASCII) finds every value these patterns can change.
-_PNR = re.compile(r"(?<![\w-])([0-9]{8}|[0-9]{6})([-+]?)([0-9]{4})(?![\w])")
+# An identity number inside an id ("H-850709-1232") is masked too: after a hyphen is fine.
+_PNR = re.compile(r"(?<![\w])([0-9]{8}|[0-9]{6})([-+]?)([0-9]{4})(?![\w])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])")
 # Candidates only; the digit count is checked afterwards so that dates, sums and
 # times written with spaces are not swallowed.
@@ -142,7 +143,7 @@ def add_counts(total: dict[str, int], more: dict[str, int]) -> None:
 # million cells costs one vectorised scan plus Python for the few that may hold data.
 _SEP = r"[\s\pZ\x{1c}-\x{1f}\x{85}-]"
 CANDIDATES_RE2 = "|".join((
-    r"(?:^|[^\w-])(?:[0-9]{8}|[0-9]{6})[-+]?[0-9]{4}(?:$|[^\w])",
+    r"(?:^|[^\w])(?:[0-9]{8}|[0-9]{6})[-+]?[0-9]{4}(?:$|[^\w])",
     r"@",
     rf"(?:^|[^\w+])(?:(?:\+|00)46{_SEP}?(?:\(0\){_SEP}?)?|0)[1-9](?:{_SEP}?[0-9]){{5,9}}",
     r"(?:^|[^\w])[A-HJ-PR-UW-Z]{3} ?[0-9]{2}[0-9A-HJ-NPR-UW-Z](?:$|[^\w])",

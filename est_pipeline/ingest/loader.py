@@ -395,9 +395,9 @@ def ingest_folder(
                 outcomes[file.name] = FileOutcome(file.name, file.content_hash, "skipped",
                                                   table=_table_or_none(folder, file.name))
                 continue
-            known.add(file)
             archived = registry.archive(file)
             parsed = _parse_one(folder, file)
+            known.add(file, in_effect=not isinstance(parsed, tuple))
             if isinstance(parsed, tuple):
                 item = _Pending(file, archived, rejection=parsed)
                 table = "_rejected"

@@ -66,7 +66,8 @@ def settings() -> Any:
 
 def local_now() -> datetime:
     """Wall-clock time in the pipeline's time zone, naive (as raw TIMESTAMP columns are)."""
-    return datetime.now(ZoneInfo(settings().timezone)).replace(tzinfo=None, microsecond=0)
+    # Microseconds kept: "the latest delivery wins" must order two runs in the same second.
+    return datetime.now(ZoneInfo(settings().timezone)).replace(tzinfo=None)
 
 
 def is_ingestible(path: Path) -> bool:
@@ -204,8 +205,10 @@ class Known:
     def skip(self, file: LandedFile) -> bool:
         return file.content_hash in self.in_effect or (file.name, file.content_hash) in self.seen
 
-    def add(self, file: LandedFile) -> None:
-        self.in_effect.add(file.content_hash)
+    def add(self, file: LandedFile, in_effect: bool = True) -> None:
+        """A file of this run: its content is in effect unless it was refused."""
+        if in_effect:
+            self.in_effect.add(file.content_hash)
         self.seen.add((file.name, file.content_hash))
 
 

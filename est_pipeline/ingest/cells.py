@@ -159,24 +159,36 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     return (following - first).astype(np.int64)
 
 
-def _date_format(col: Column, text: pa.Array, values: list[Any]) -> str | None:
-    """The column's format: one regex pass per format; the exact rules (and messages) of
-    ``lib.dates.detect_format`` when anything but a single ISO or compact form is seen."""
-    present = {kind for kind, pattern in _DATE_RE2.items()
-               if pc.any(pc.match_substring_regex(text, pattern)).as_py()}
-    if len(present) == 1 and present != {"slash"}:
-        return present.pop()
-    if not present:
-        return None
-    try:
-        return dates.detect_format(values, col.header)
-    except dates.DateFormatError as exc:
-        raise FileRejected(exc.code, str(exc)) from None
+def _date_formats(col: Column, text: pa.Array, file_of_row: np.ndarray, files: int,
+                  values_of: Any) -> tuple[list[str | None], dict[int, FileRejected]]:
+    """Each file's format for the column: one regex pass per format over the whole batch,
+    counted per file; the exact rules (and messages) of ``lib.dates.detect_format`` for a
+    file where anything but a single ISO or compact form is seen."""
+    present = {}
+    for kind, pattern in _DATE_RE2.items():
+        hits = pc.match_substring_regex(text, pattern).fill_null(False).to_numpy(zero_copy_only=False)
+        present[kind] = np.bincount(file_of_row, weights=hits, minlength=files) > 0
+    formats: list[str | None] = []
+    refused: dict[int, FileRejected] = {}
+    for f in range(files):
+        kinds = {kind for kind in present if present[kind][f]}
+        if len(kinds) == 1 and kinds != {"slash"}:
+            formats.append(kinds.pop())
+        elif not kinds:
+            formats.append(None)
+        else:
+            try:
+                formats.append(dates.detect_format(values_of(f), col.header))
+            except dates.DateFormatError as exc:
+                refused[f] = FileRejected(exc.code, str(exc))
+                formats.append(None)
+    return formats, refused
 
 
-def _parse_dates(col: Column, text: pa.Array, fmt: str, arrived: datetime) -> tuple[pa.Array, np.ndarray]:
-    """(typed values, accepted) for text dates in the column's format; values not
-    accepted (no match, impossible, implausible) are left to the per-cell path."""
+def _parse_dates(col: Column, text: pa.Array, fmt: str, latest: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """(typed values, accepted) for text dates in one format; values not accepted (no
+    match, impossible, implausible: before 2000 or after ``latest``, per row) are left to
+    the per-cell path."""
     pattern = _DATE_RE2["slash" if fmt in ("dmy", "mdy") else fmt]
     found = pc.extract_regex(text, pattern)
     matched = found.is_valid().to_numpy(zero_copy_only=False)
@@ -193,10 +205,9 @@ def _parse_dates(col: Column, text: pa.Array, fmt: str, arrived: datetime) -> tu
     day = (((y_safe - 1970) * 12 + (m_safe - 1)).astype("datetime64[M]").astype("datetime64[D]")
            + np.where(ok, d - 1, 0).astype("timedelta64[D]"))
     stamp = (day.astype("datetime64[us]") + (hh * 3600 + mi * 60 + ss).astype("timedelta64[s]"))
-    earliest = np.datetime64(EARLIEST_PLAUSIBLE, "D")
-    ok &= day >= earliest
+    ok &= day >= np.datetime64(EARLIEST_PLAUSIBLE, "D")
     if not col.future_ok:
-        ok &= stamp <= np.datetime64(arrived + timedelta(days=1), "us")
+        ok &= stamp <= latest
     if col.type == "date":
         return pa.array(day, pa.date32(), mask=~ok), ok
     return pa.array(stamp, pa.timestamp("us"), mask=~ok), ok
@@ -215,8 +226,7 @@ def _parse_numbers(col: Column, text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.cast(pc.if_else(small, values, pa.nulls(len(values), pa.int64())), ARROW_TYPES[col.type], safe=False), accepted
 
 
-def _per_value(col: Column, text: pa.Array, fmt: str | None, arrived: datetime,
-               ) -> tuple[pa.Array, dict[int, RowProblem]]:
+def _per_value(col: Column, text: pa.Array) -> tuple[pa.Array, dict[int, RowProblem]]:
     """Feed-specific typing (``Column.parse``), once per distinct value."""
     encoded = text.dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
@@ -224,7 +234,7 @@ def _per_value(col: Column, text: pa.Array, fmt: str | None, arrived: datetime,
     failures: dict[int, RowProblem] = {}
     for k, value in enumerate(distinct):
         try:
-            results.append(convert_value(col, value, fmt, arrived))
+            results.append(convert_value(col, value, None, datetime.max))
         except RowProblem as exc:
             failures[k] = exc
             results.append(None)
@@ -237,37 +247,69 @@ def _per_value(col: Column, text: pa.Array, fmt: str | None, arrived: datetime,
     return typed, bad
 
 
-def _type_column(col: Column, values: tuple[Any, ...] | list[Any], kind: str, fmt: str | None,
-                 arrived: datetime, null_tokens: tuple[str, ...]) -> tuple[pa.Array, dict[int, RowProblem]]:
-    """One column typed: (values, {position: problem})."""
+@dataclass
+class _Batch:
+    """The rows of several files of one feed, column by column."""
+
+    files: int
+    file_of_row: np.ndarray
+    #: Per file: the latest plausible time (arrival + a day), as numpy microseconds.
+    latest: np.ndarray
+    arrived: list[datetime]
+    kind: str
+    null_tokens: tuple[str, ...]
+
+
+def _type_column(col: Column, values: list[Any], batch: _Batch, formats: list[str | None] | None,
+                 ) -> tuple[pa.Array, dict[int, RowProblem]]:
+    """One column of a batch typed: (values, {row: problem})."""
     n = len(values)
-    raw, natives = _strings(values, kind)
-    text = _clean(raw, null_tokens)
+    raw, natives = _strings(values, batch.kind)
+    text = _clean(raw, batch.null_tokens)
     problems: dict[int, RowProblem] = {}
     slow: list[int] = []
+    valid = text.is_valid().to_numpy(zero_copy_only=False)
     if col.parse is not None:
-        typed, problems = _per_value(col, text, fmt, arrived)
+        typed, problems = _per_value(col, text)
     elif col.type == "text":
         typed = text
     elif col.type in ("integer", "bigint", "double"):
         typed, ok = _parse_numbers(col, text)
-        slow = np.flatnonzero(~ok & text.is_valid().to_numpy(zero_copy_only=False)).tolist()
-    elif col.type in DATE_TYPES and fmt is not None:
-        typed, ok = _parse_dates(col, text, fmt, arrived)
-        slow = np.flatnonzero(~ok & text.is_valid().to_numpy(zero_copy_only=False)).tolist()
+        slow = np.flatnonzero(~ok & valid).tolist()
+    elif col.type in DATE_TYPES and formats is not None and any(formats):
+        typed = pa.nulls(n, ARROW_TYPES[col.type])
+        fmt_of_row = np.array([formats[f] or "" for f in range(batch.files)], dtype=object)[batch.file_of_row] \
+            if batch.files > 1 else np.full(n, formats[0] or "", dtype=object)
+        accepted = np.zeros(n, dtype=bool)
+        for fmt in sorted({f for f in formats if f}):
+            rows = np.flatnonzero(fmt_of_row == fmt)
+            if not len(rows):
+                continue
+            take = pa.array(rows, pa.int64())
+            part, ok = _parse_dates(col, text.take(take), fmt, batch.latest[batch.file_of_row[rows]])
+            accepted[rows] = ok
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            full = np.full(n, -1, dtype=np.int64)
+            full[rows] = np.arange(len(rows))
+            placed = part.take(pa.array(full, mask=full < 0))
+            typed = pc.if_else(pa.array(mask), placed, typed)
+        slow = np.flatnonzero(~accepted & valid).tolist()
     else:
         typed = pa.nulls(n, ARROW_TYPES[col.type])
-        slow = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False)).tolist()
+        slow = np.flatnonzero(valid).tolist()
     slow_cells = {i: values[i] for i in slow}
     for i, native in natives.items():
         slow_cells[i] = native
     if slow_cells:
+        nulls = {t.casefold() for t in batch.null_tokens}
         patch: list[Any] = [None] * n
         for i, cell in slow_cells.items():
-            cell = None if isinstance(cell, str) and (not cell.strip() or cell.strip().casefold()
-                                                       in {t.casefold() for t in null_tokens}) else cell
+            if isinstance(cell, str) and (not cell.strip() or cell.strip().casefold() in nulls):
+                cell = None
+            f = int(batch.file_of_row[i])
             try:
-                patch[i] = convert_value(col, cell, fmt, arrived)
+                patch[i] = convert_value(col, cell, formats[f] if formats else None, batch.arrived[f])
             except RowProblem as exc:
                 problems[i] = exc
         if col.type == "integer":
@@ -283,42 +325,58 @@ def _type_column(col: Column, values: tuple[Any, ...] | list[Any], kind: str, fm
     return typed.cast(ARROW_TYPES[col.type]), problems
 
 
-def _fast(feed: Feed, raw: RawTable, arrived: datetime, skip: set[int]) -> tuple[dict[str, pa.Array], list[tuple[int, Problem]]]:
-    """Every contract column of the rows not in ``skip`` (structurally broken rows)."""
-    rows = [cells for i, (_, cells) in enumerate(raw.rows) if i not in skip] if skip else \
-        [cells for _, cells in raw.rows]
-    numbers = [rn for i, (rn, _) in enumerate(raw.rows) if i not in skip] if skip else \
-        [rn for rn, _ in raw.rows]
-    index = [i for i in range(len(raw.rows)) if i not in skip] if skip else None
-    n = len(rows)
-    transposed = list(zip_longest(*rows)) if rows else []
-    positions = raw.match.positions
-    formats: dict[str, str | None] = {}
+def _fast(feed: Feed, parts: list[tuple[RawTable, datetime, set[int]]],
+          ) -> tuple[dict[str, pa.Array], list[list[tuple[int, Problem]]], dict[int, FileRejected]]:
+    """Every contract column of a batch of files (rows in ``skip`` left out: they are
+    structurally broken and quarantined). Returns the columns over the batch's kept rows
+    (file after file), each file's problems (by the file's row index) and the files whose
+    date format cannot be decided (refused whole)."""
+    kept: list[list[int]] = []
+    transposed: list[list[tuple[Any, ...]]] = []
+    for raw, _, skip in parts:
+        index = [i for i in range(len(raw.rows)) if i not in skip] if skip else list(range(len(raw.rows)))
+        rows = [raw.rows[i][1] for i in index] if skip else [cells for _, cells in raw.rows]
+        kept.append(index)
+        transposed.append(list(zip_longest(*rows)) if rows else [])
+    counts = [len(k) for k in kept]
+    files = len(parts)
+    file_of_row = np.repeat(np.arange(files), counts)
+    latest = np.array([np.datetime64(arrived + timedelta(days=1), "us") for _, arrived, _ in parts])
+    batch = _Batch(files, file_of_row, latest, [a for _, a, _ in parts],
+                   "csv" if all(raw.kind == "csv" for raw, _, _ in parts) else "mixed", feed.null_tokens)
+
+    def values_for(col: Column) -> list[Any]:
+        values: list[Any] = []
+        for f, (raw, _, _) in enumerate(parts):
+            pos = raw.match.positions.get(col.name)
+            t = transposed[f]
+            values.extend(t[pos] if pos is not None and pos < len(t) else (None,) * counts[f])
+        return values
+
     columns: dict[str, pa.Array] = {}
-    found: list[tuple[int, Problem]] = []
+    found: list[list[tuple[int, Problem]]] = [[] for _ in parts]
+    refused: dict[int, FileRejected] = {}
+    numbers = [raw.rows[i][0] for (raw, _, _), index in zip(parts, kept) for i in index]
+    starts = np.concatenate([[0], np.cumsum(counts)])
     for col in feed.file_columns:
-        pos = positions.get(col.name)
-        values = transposed[pos] if pos is not None and pos < len(transposed) else (None,) * n
-        fmt = None
+        values = values_for(col)
+        formats = None
         if col.type in DATE_TYPES and col.parse is None:
-            text = _clean(_strings(values, raw.kind)[0], feed.null_tokens)
-            fmt = formats[col.name] = _date_format(col, text, [v for v in values if isinstance(v, str)])
-        typed, problems = _type_column(col, values, raw.kind, fmt, arrived, feed.null_tokens)
+            text = _clean(_strings(values, batch.kind)[0], feed.null_tokens)
+            formats, refused_here = _date_formats(
+                col, text, file_of_row, files,
+                lambda f: [v for v in values[starts[f]:starts[f + 1]] if isinstance(v, str)])
+            for f, exc in refused_here.items():
+                refused.setdefault(f, exc)
+        typed, problems = _type_column(col, values, batch, formats)
         if not col.nullable:
-            missing = np.flatnonzero(typed.is_null().to_numpy(zero_copy_only=False)).tolist()
-            for i in missing:
-                if i not in problems:
-                    problems[i] = RowProblem("missing_value", "värde saknas")
+            for i in np.flatnonzero(typed.is_null().to_numpy(zero_copy_only=False)).tolist():
+                problems.setdefault(i, RowProblem("missing_value", "värde saknas"))
         for i, exc in problems.items():
-            found.append((index[i] if index else i, Problem(numbers[i], col.header, exc.code, exc.message)))
+            f = int(file_of_row[i])
+            found[f].append((kept[f][i - starts[f]], Problem(numbers[i], col.header, exc.code, exc.message)))
         columns[col.name] = typed
-    if index is not None:
-        # Back to every row of the file: the skipped rows are NULL (they are quarantined).
-        full = np.full(len(raw.rows), -1, dtype=np.int64)
-        full[index] = np.arange(n)
-        take = pa.array(full, mask=full < 0)
-        columns = {name: arr.take(take) for name, arr in columns.items()}
-    return columns, found
+    return columns, found, refused
 
 
 # --- the per-row path (row hooks, boundary files) --------------------------------------
@@ -369,9 +427,8 @@ def _per_row(feed: Feed, raw: RawTable, arrived: datetime, skip: set[int]) -> tu
 
 # --- the common tail --------------------------------------------------------------------
 
-def type_file(feed: Feed, raw: RawTable, arrived: datetime) -> TypedFile:
-    """Type, screen and split one file's rows. Raises FileRejected (a date format that
-    cannot be decided for a column)."""
+def _structural(raw: RawTable) -> tuple[set[int], list[tuple[int, Problem]]]:
+    """Rows the reader found broken (and JSON entries that are no objects)."""
     problems: list[tuple[int, Problem]] = []
     skip: set[int] = set()
     index_of = {row_number: i for i, (row_number, _) in enumerate(raw.rows)} if raw.problems else {}
@@ -382,36 +439,100 @@ def type_file(feed: Feed, raw: RawTable, arrived: datetime) -> TypedFile:
         if is_not_a_record(cells):
             skip.add(i)
             problems.append((i, Problem(row_number, None, "invalid_record", "posten är inget JSON-objekt")))
-    by_row = feed.row_hook is not None or raw.kind in ("json", "geojson", "gpkg", "shp", "zip")
-    columns, typed_problems = (_per_row if by_row else _fast)(feed, raw, arrived, skip)
-    problems.extend(typed_problems)
-    problems.sort(key=lambda item: item[0])  # file order; a row's problems in column order
-    bad = {i for i, _ in problems}
-    good = [i for i in range(len(raw.rows)) if i not in bad]
-    take = pa.array(good, pa.int64())
-    numbers = pa.array([raw.rows[i][0] for i in good], pa.int32())
-    arrays: dict[str, pa.Array] = {}
-    for col in feed.table_columns:
-        arrays[col.name] = columns[col.name].take(take) if bad else columns[col.name]
+    return skip, problems
+
+
+def type_batch(feed: Feed, files: list[tuple[RawTable, datetime]]) -> list[TypedFile | FileRejected]:
+    """Type, screen and split the rows of several files of one feed at once: the vectorised
+    work runs once per batch, not once per file. Each file gets its TypedFile, or the
+    FileRejected of a date format that cannot be decided for one of its columns."""
+    out: list[TypedFile | FileRejected | None] = [None] * len(files)
+    structural = [_structural(raw) for raw, _ in files]
+    by_row = feed.row_hook is not None or any(raw.kind in ("json", "geojson", "gpkg", "shp", "zip")
+                                              for raw, _ in files)
+    live = list(range(len(files)))
+    while True:
+        parts = [(files[f][0], files[f][1], structural[f][0]) for f in live]
+        if by_row:
+            per = [_per_row(feed, raw, arrived, skip) for raw, arrived, skip in parts]
+            columns = {c.name: pa.concat_arrays([p[0][c.name] for p in per]) if per else pa.nulls(0, ARROW_TYPES[c.type])
+                       for c in feed.table_columns}
+            found = [p[1] for p in per]
+            refused: dict[int, FileRejected] = {}
+            lengths = [len(raw.rows) for raw, _, _ in parts]
+            full = True
+        else:
+            columns, found, refused = _fast(feed, parts)
+            lengths = [len(raw.rows) - len(skip) for raw, _, skip in parts]
+            full = False
+        if not refused:
+            break
+        for k, exc in refused.items():
+            out[live[k]] = exc
+        live = [f for k, f in enumerate(live) if k not in refused]
+    if not live:
+        return out  # type: ignore[return-value]
+    # Rows of the batch in order; in the fast path skipped rows are not in ``columns``.
+    good = np.ones(sum(lengths), dtype=bool)
+    start = 0
+    row_index: list[np.ndarray] = []
+    for k, f in enumerate(live):
+        raw, skip = files[f][0], structural[f][0]
+        index = np.arange(len(raw.rows)) if full else np.array(
+            [i for i in range(len(raw.rows)) if i not in skip], dtype=np.int64)
+        if full and skip:
+            good[start + np.array(sorted(skip), dtype=np.int64)] = False
+        bad_here = {i for i, _ in found[k]}
+        if bad_here:
+            position = {int(i): start + j for j, i in enumerate(index)}
+            good[[position[i] for i in bad_here if i in position]] = False
+        row_index.append(index)
+        start += lengths[k]
+    keep = pa.array(np.flatnonzero(good), pa.int64())
+    arrays = {c.name: columns[c.name].take(keep) for c in feed.table_columns}
     for name in feed.record_key:
         arrays[KEY_PREFIX + name] = arrays[name]
-    typed = TypedFile(feed, raw, pa.table({}), [p for _, p in problems], {}, len(raw.rows))
-    typed.cells = [raw.rows[i][1] for i in good]
+    changed_all: dict[int, dict[str, int]] = {}
     for col in feed.table_columns:
         if col.type != "text" or not col.screened:
             continue
-        masked, changed = mask_array(arrays[col.name])
-        arrays[col.name] = masked
+        arrays[col.name], changed = mask_array(arrays[col.name])
         for pos, counts in changed.items():
-            add_counts(typed.pii, counts)
-            add_counts(typed.row_pii.setdefault(pos, zero_pii()), counts)
-    arrays["_row_number"] = numbers
-    typed.table = pa.table(arrays)
-    for i in sorted(bad):
-        row_number, cells = raw.rows[i]
-        record, counts = quarantine.masked_record(raw.header, cells)
-        typed.records[row_number] = record
-        add_counts(typed.quarantine_pii, counts)
+            add_counts(changed_all.setdefault(pos, zero_pii()), counts)
+    numbers = np.concatenate([np.array([files[f][0].rows[i][0] for i in idx], dtype=np.int32)
+                              for f, idx in zip(live, row_index)]) if live else np.array([], np.int32)
+    arrays["_row_number"] = pa.array(numbers[good], pa.int32())
+    table = pa.table(arrays)
+    start = 0
+    first = 0
+    for k, f in enumerate(live):
+        raw, arrived = files[f]
+        n_good = int(good[start:start + lengths[k]].sum())
+        problems = sorted(structural[f][1] + found[k], key=lambda item: item[0])
+        typed = TypedFile(feed, raw, table.slice(first, n_good), [p for _, p in problems], {}, len(raw.rows))
+        good_index = row_index[k][good[start:start + lengths[k]]]
+        typed.cells = [raw.rows[i][1] for i in good_index]
+        for pos in range(first, first + n_good):
+            if pos in changed_all:
+                typed.row_pii[pos - first] = changed_all[pos]
+                add_counts(typed.pii, changed_all[pos])
+        for i in sorted({i for i, _ in problems}):
+            row_number, cells = raw.rows[i]
+            record, counts = quarantine.masked_record(raw.header, cells)
+            typed.records[row_number] = record
+            add_counts(typed.quarantine_pii, counts)
+        out[f] = typed
+        start += lengths[k]
+        first += n_good
+    return out  # type: ignore[return-value]
+
+
+def type_file(feed: Feed, raw: RawTable, arrived: datetime) -> TypedFile:
+    """Type, screen and split one file's rows. Raises FileRejected (a date format that
+    cannot be decided for a column)."""
+    [typed] = type_batch(feed, [(raw, arrived)])
+    if isinstance(typed, FileRejected):
+        raise typed
     return typed
 
 

@@ -23,11 +23,11 @@ import pandas as pd
 import pyarrow as pa
 
 from est_pipeline.ingest import quarantine, registry
-from est_pipeline.ingest.cells import KEY_PREFIX, TypedFile, reason_counts, type_file, weeks_of, zero_pii
+from est_pipeline.ingest.cells import KEY_PREFIX, TypedFile, reason_counts, type_batch, type_file, weeks_of, zero_pii
 from est_pipeline.ingest.feeds import REFERENCE_FOLDER, feeds_in_folder
 from est_pipeline.ingest.holds import hold_reason
 from est_pipeline.ingest.quarantine import Problem
-from est_pipeline.ingest.readers import read_file
+from est_pipeline.ingest.readers import RawTable, read_file
 from est_pipeline.ingest.schema import ensure_raw_schema, record_key_sql
 from est_pipeline.ingest.spec import Feed, FileRejected
 from est_pipeline.lib import warehouse
@@ -194,16 +194,22 @@ def _table_or_none(folder: str, name: str) -> str | None:
 class _Pending:
     file: registry.LandedFile
     archived: Path
+    raw: RawTable | None = None
+    feed: Feed | None = None
     parsed: TypedFile | None = None
     rejection: tuple[str, str] | None = None
     outcome: FileOutcome | None = None
 
 
-def _parse_one(folder: str, file: registry.LandedFile) -> TypedFile | tuple[str, str]:
-    """The parsed file, or (error_code, message) when it is refused."""
+def _refusal(file: registry.LandedFile, exc: FileRejected) -> tuple[str, str]:
+    return exc.code, mask_text(f"fil '{file.name}': {exc.message}")[0] or ""
+
+
+def _read_one(folder: str, file: registry.LandedFile) -> tuple[Feed, RawTable] | tuple[str, str]:
+    """(feed, the file's rows as read), or (error_code, message) when it is refused."""
     try:
         feed = _feed_for(folder, file.name)
-        return parse_file(feed, file.path, file.arrived_at)
+        return feed, read_file(file.path, feed)
     except FileRejected as exc:
         return exc.code, mask_text(f"fil '{file.name}': {exc.message}")[0] or ""
     except Exception as exc:  # a reader bug must not stop the other files
@@ -345,8 +351,37 @@ def _write_batch(con: Any, folder: str, feed: Feed | None, items: list[_Pending]
         raise
 
 
+def _type(feed: Feed, items: list[_Pending]) -> None:
+    """Type the batch's files together (once per batch, not per file)."""
+    reading = [i for i in items if i.raw is not None]
+    if not reading:
+        return
+    try:
+        typed = type_batch(feed, [(i.raw, i.file.arrived_at) for i in reading])  # type: ignore[misc]
+    except Exception:  # a typing bug must not stop the other files: type them one by one
+        log.exception("typing a batch of %s failed; typing file by file", feed.table)
+        typed = []
+        for i in reading:
+            try:
+                typed.append(type_file(feed, i.raw, i.file.arrived_at))  # type: ignore[arg-type]
+            except FileRejected as exc:
+                typed.append(exc)
+            except Exception as exc:
+                log.exception("ingest of %s failed", i.file.name)
+                typed.append(FileRejected("internal_error", f"internt fel vid inläsning ({type(exc).__name__}); "
+                                                            f"kontakta förvaltningen"))
+    for item, result in zip(reading, typed):
+        item.raw = None
+        if isinstance(result, FileRejected):
+            item.rejection = _refusal(item.file, result)
+        else:
+            item.parsed = result
+
+
 def _flush(con: Any, folder: str, feed: Feed | None, items: list[_Pending], runner: Any) -> None:
-    """Validate a batch with the feed's suite, decide loaded or held, write it."""
+    """Type a batch, validate it with the feed's suite, decide loaded or held, write it."""
+    if feed is not None:
+        _type(feed, items)
     parsed = [i for i in items if i.parsed is not None]
     if parsed:
         suites = validate_batch([i.parsed for i in parsed], runner)  # type: ignore[misc]
@@ -396,20 +431,23 @@ def ingest_folder(
                                                   table=_table_or_none(folder, file.name))
                 continue
             archived = registry.archive(file)
-            parsed = _parse_one(folder, file)
-            known.add(file, in_effect=not isinstance(parsed, tuple))
-            if isinstance(parsed, tuple):
-                item = _Pending(file, archived, rejection=parsed)
+            read = _read_one(folder, file)
+            # Refused by its date formats later, a file is still not in effect: the next
+            # run reads it again only under a new name (same as any refused file).
+            known.add(file, in_effect=not isinstance(read[0], str))
+            if isinstance(read[0], str):
+                item = _Pending(file, archived, rejection=read)  # type: ignore[arg-type]
                 table = "_rejected"
             else:
-                item = _Pending(file, archived, parsed=parsed)
-                table = parsed.feed.table
+                feed, raw = read  # type: ignore[misc]
+                item = _Pending(file, archived, raw=raw, feed=feed)
+                table = feed.table
             every.append(item)
             pending.setdefault(table, []).append(item)
-            pending_rows[table] = pending_rows.get(table, 0) + (parsed.table.num_rows if item.parsed else 0)
+            pending_rows[table] = pending_rows.get(table, 0) + (len(item.raw.rows) if item.raw else 0)
             if not reference and table != "_rejected" and (
                     pending_rows[table] >= BATCH_ROWS or len(pending[table]) >= BATCH_FILES):
-                _flush(con, folder, item.parsed.feed, pending.pop(table), runner)  # type: ignore[union-attr]
+                _flush(con, folder, item.feed, pending.pop(table), runner)
                 pending_rows[table] = 0
         for feed in feeds_in_folder(folder):
             items = pending.pop(feed.table, [])

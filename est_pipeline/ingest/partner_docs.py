@@ -257,7 +257,8 @@ def _drop_section(folder: str, example_name: str) -> list[str]:
         "## Så lämnar ni filen", "",
         f"Lägg filen i mappen `landing/{folder}/` (under pipelinens datamapp, t.ex. `data/landing/{folder}/`). "
         "Inläsningen startar av sig själv inom en minut.", "",
-        f"- Ge filen ett beskrivande namn, t.ex. `{example_name}`.",
+        f"- Ge filen ett beskrivande namn, t.ex. `{example_name}`. Filnamnet sparas som det är: skriv inga "
+        "personuppgifter i filnamnet.",
         "- Samma fil två gånger läses bara in en gång (innehållet jämförs, inte namnet).",
         "- En rättad fil skickas med **samma filnamn**: den ersätter då den tidigare versionen helt, och den "
         "gamla versionen syns som `superseded` i filregistret. Om den rättade filen inte kan läsas ligger den "

@@ -87,8 +87,13 @@ class TypedFile:
     pii: dict[str, int] = field(default_factory=zero_pii)
     row_pii: dict[int, dict[str, int]] = field(default_factory=dict)
     quarantine_pii: dict[str, int] = field(default_factory=zero_pii)
-    #: The partner's cells of each loaded row (for a row the suite quarantines later).
-    cells: list[list[Any]] = field(default_factory=list)
+    #: Which rows of ``raw`` the table holds (for a row the suite quarantines later).
+    raw_index: list[int] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[list[Any]]:
+        """The partner's cells of each loaded row."""
+        return [self.raw.rows[i][1] for i in self.raw_index]
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -107,7 +112,7 @@ class TypedFile:
         moved = set(positions)
         numbers = self.row_numbers
         for i in sorted(moved):
-            record, counts = quarantine.masked_record(self.raw.header, self.cells[i])
+            record, counts = quarantine.masked_record(self.raw.header, self.raw.rows[self.raw_index[i]][1])
             self.records[numbers[i]] = record
             add_counts(self.quarantine_pii, counts)
             for kind, n in self.row_pii.pop(i, {}).items():
@@ -115,7 +120,7 @@ class TypedFile:
         keep = [i for i in range(self.table.num_rows) if i not in moved]
         new_position = {old: new for new, old in enumerate(keep)}
         self.table = self.table.take(pa.array(keep, pa.int64()))
-        self.cells = [self.cells[i] for i in keep]
+        self.raw_index = [self.raw_index[i] for i in keep]
         self.row_pii = {new_position[i]: c for i, c in self.row_pii.items()}
 
 
@@ -125,15 +130,21 @@ def _null_string(n: int) -> pa.Array:
     return pa.nulls(n, pa.string())
 
 
-def _strings(values: tuple[Any, ...] | list[Any], kind: str) -> tuple[pa.Array, dict[int, Any]]:
+def _strings(values: list[Any], spans: list[tuple[int, int]] | str) -> tuple[pa.Array, dict[int, Any]]:
     """The text cells as an Arrow string array; other cells (numbers, dates from a
-    spreadsheet, JSON values) apart, by position, to be typed one by one."""
-    if kind == "csv":
+    spreadsheet, JSON values) apart, by position, to be typed one by one. ``spans``: the
+    (start, stop) ranges of ``values`` that may hold such cells (not CSV), or "csv"."""
+    if spans == "csv":
         return pa.array(values, pa.string()), {}
-    natives = {i: v for i, v in enumerate(values) if v is not None and type(v) is not str}
+    ranges = [(0, len(values))] if isinstance(spans, str) else spans
+    natives = {i: values[i] for start, stop in ranges for i in range(start, stop)
+               if values[i] is not None and type(values[i]) is not str}
     if not natives:
         return pa.array(values, pa.string()), {}
-    return pa.array([None if i in natives else v for i, v in enumerate(values)], pa.string()), natives
+    values = list(values)
+    for i in natives:
+        values[i] = None
+    return pa.array(values, pa.string()), natives
 
 
 def _clean(arr: pa.Array, null_tokens: tuple[str, ...]) -> pa.Array:
@@ -256,7 +267,8 @@ class _Batch:
     #: Per file: the latest plausible time (arrival + a day), as numpy microseconds.
     latest: np.ndarray
     arrived: list[datetime]
-    kind: str
+    #: "csv" when every file is a CSV file, else the row ranges of the other files.
+    spans: list[tuple[int, int]] | str
     null_tokens: tuple[str, ...]
 
 
@@ -264,7 +276,7 @@ def _type_column(col: Column, values: list[Any], batch: _Batch, formats: list[st
                  ) -> tuple[pa.Array, dict[int, RowProblem]]:
     """One column of a batch typed: (values, {row: problem})."""
     n = len(values)
-    raw, natives = _strings(values, batch.kind)
+    raw, natives = _strings(values, batch.spans)
     text = _clean(raw, batch.null_tokens)
     problems: dict[int, RowProblem] = {}
     slow: list[int] = []
@@ -342,8 +354,10 @@ def _fast(feed: Feed, parts: list[tuple[RawTable, datetime, set[int]]],
     files = len(parts)
     file_of_row = np.repeat(np.arange(files), counts)
     latest = np.array([np.datetime64(arrived + timedelta(days=1), "us") for _, arrived, _ in parts])
-    batch = _Batch(files, file_of_row, latest, [a for _, a, _ in parts],
-                   "csv" if all(raw.kind == "csv" for raw, _, _ in parts) else "mixed", feed.null_tokens)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    spans: list[tuple[int, int]] | str = "csv" if all(raw.kind == "csv" for raw, _, _ in parts) else [
+        (int(starts[f]), int(starts[f + 1])) for f, (raw, _, _) in enumerate(parts) if raw.kind != "csv"]
+    batch = _Batch(files, file_of_row, latest, [a for _, a, _ in parts], spans, feed.null_tokens)
 
     def values_for(col: Column) -> list[Any]:
         values: list[Any] = []
@@ -357,12 +371,11 @@ def _fast(feed: Feed, parts: list[tuple[RawTable, datetime, set[int]]],
     found: list[list[tuple[int, Problem]]] = [[] for _ in parts]
     refused: dict[int, FileRejected] = {}
     numbers = [raw.rows[i][0] for (raw, _, _), index in zip(parts, kept) for i in index]
-    starts = np.concatenate([[0], np.cumsum(counts)])
     for col in feed.file_columns:
         values = values_for(col)
         formats = None
         if col.type in DATE_TYPES and col.parse is None:
-            text = _clean(_strings(values, batch.kind)[0], feed.null_tokens)
+            text = _clean(_strings(values, batch.spans)[0], feed.null_tokens)
             formats, refused_here = _date_formats(
                 col, text, file_of_row, files,
                 lambda f: [v for v in values[starts[f]:starts[f + 1]] if isinstance(v, str)])
@@ -435,10 +448,11 @@ def _structural(raw: RawTable) -> tuple[set[int], list[tuple[int, Problem]]]:
     for row_number, found in raw.problems.items():
         skip.add(index_of[row_number])
         problems.extend((index_of[row_number], Problem(row_number, None, code, message)) for code, message in found)
-    for i, (row_number, cells) in enumerate(raw.rows):
-        if is_not_a_record(cells):
-            skip.add(i)
-            problems.append((i, Problem(row_number, None, "invalid_record", "posten är inget JSON-objekt")))
+    if raw.kind == "json":
+        for i, (row_number, cells) in enumerate(raw.rows):
+            if is_not_a_record(cells):
+                skip.add(i)
+                problems.append((i, Problem(row_number, None, "invalid_record", "posten är inget JSON-objekt")))
     return skip, problems
 
 
@@ -510,8 +524,7 @@ def type_batch(feed: Feed, files: list[tuple[RawTable, datetime]]) -> list[Typed
         n_good = int(good[start:start + lengths[k]].sum())
         problems = sorted(structural[f][1] + found[k], key=lambda item: item[0])
         typed = TypedFile(feed, raw, table.slice(first, n_good), [p for _, p in problems], {}, len(raw.rows))
-        good_index = row_index[k][good[start:start + lengths[k]]]
-        typed.cells = [raw.rows[i][1] for i in good_index]
+        typed.raw_index = row_index[k][good[start:start + lengths[k]]].tolist()
         for pos in range(first, first + n_good):
             if pos in changed_all:
                 typed.row_pii[pos - first] = changed_all[pos]

@@ -19,8 +19,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from est_pipeline.ingest import quarantine, registry
 from est_pipeline.ingest.cells import KEY_PREFIX, TypedFile, reason_counts, type_batch, type_file, weeks_of, zero_pii
@@ -28,7 +30,7 @@ from est_pipeline.ingest.feeds import REFERENCE_FOLDER, feeds_in_folder
 from est_pipeline.ingest.holds import hold_reason
 from est_pipeline.ingest.quarantine import Problem
 from est_pipeline.ingest.readers import RawTable, read_file
-from est_pipeline.ingest.schema import ensure_raw_schema, record_key_sql
+from est_pipeline.ingest.schema import ensure_raw_schema
 from est_pipeline.ingest.spec import Feed, FileRejected
 from est_pipeline.lib import warehouse
 from est_pipeline.lib.pii import add_counts, mask_text
@@ -254,25 +256,48 @@ def _message(outcome: FileOutcome, feed: Feed, notes: list[str]) -> str | None:
     return mask_text("; ".join(p for p in parts if p))[0] or None
 
 
-def _provenance(parsed: TypedFile, file: registry.LandedFile, loaded_at: datetime, seq: int, held: bool) -> pa.Table:
-    n = parsed.table.num_rows
-    t = parsed.table
-    t = t.append_column("_file_name", pa.array([file.name] * n, pa.string()))
-    t = t.append_column("_content_hash", pa.array([file.content_hash] * n, pa.string()))
-    t = t.append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
-    t = t.append_column("_file_seq", pa.array([seq] * n, pa.int32()))
-    return t.append_column("_held", pa.array([held] * n, pa.bool_()))
+def record_key_text(feed: Feed, table: pa.Table) -> pa.Array:
+    """The text whose md5 is ``_record_key``: the key's values as delivered (the unmasked
+    ``_key_<column>`` copies), text upper case without whitespace, NULL as chr(1), joined
+    by chr(31): the same as ``schema.record_key_sql`` computes from stored columns."""
+    parts = []
+    for name in feed.record_key:
+        column = table.column(KEY_PREFIX + name)
+        if pa.types.is_string(column.type):
+            column = pc.replace_substring_regex(pc.utf8_upper(column), r"\s+", "")
+        else:
+            column = pc.cast(column, pa.string())
+        parts.append(column)
+    return pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="\x01")
 
 
-def _repeats(con: Any, feed: Feed) -> dict[int, int]:
+def _batch_table(feed: Feed, items: list[tuple[int, _Pending]], loaded_at: datetime) -> pa.Table:
+    """The rows of a batch's files with provenance, ``_file_seq``, ``_held`` and ``_key``."""
+    tables = [item.parsed.table for _, item in items]  # type: ignore[union-attr]
+    counts = [t.num_rows for t in tables]
+    batch = pa.concat_tables(tables)
+    which = pa.array(np.repeat(np.arange(len(items)), counts), pa.int32())
+    names = pa.array([item.file.name for _, item in items], pa.string())
+    hashes = pa.array([item.file.content_hash for _, item in items], pa.string())
+    batch = batch.append_column("_file_name", names.take(which))
+    batch = batch.append_column("_content_hash", hashes.take(which))
+    batch = batch.append_column("_loaded_at", pa.array(np.full(batch.num_rows, np.datetime64(loaded_at, "us")),
+                                                         pa.timestamp("us")))
+    batch = batch.append_column("_file_seq", pa.array([seq for seq, _ in items], pa.int32()).take(which))
+    held = pa.array([item.outcome is not None and item.outcome.status == "held" for _, item in items], pa.bool_())
+    batch = batch.append_column("_held", held.take(which))
+    if feed.record_key:
+        batch = batch.append_column("_key", record_key_text(feed, batch))
+    return batch.drop_columns([c for c in batch.column_names if c.startswith(KEY_PREFIX)])
+
+
+def _repeats(con: Any) -> dict[int, int]:
     """Rows per file (``_file_seq`` of ``_batch``) whose record key was delivered before:
     by a row already loaded, by a loaded file earlier in the batch, or earlier in the same
     file."""
-    key = record_key_sql(feed, KEY_PREFIX)
-    rows = con.execute(f"""
-        WITH b AS (SELECT _file_seq, _held, _row_number, {key} AS k FROM _batch),
-        seen AS (SELECT DISTINCT _record_key AS k FROM raw.{feed.table}
-                 WHERE _record_key IN (SELECT k FROM b)),
+    rows = con.execute("""
+        WITH b AS (SELECT _file_seq, _held, _row_number, _record_key AS k FROM _b),
+        seen AS (SELECT DISTINCT _record_key AS k FROM _raw_keys WHERE _record_key IN (SELECT k FROM b)),
         r AS (
             SELECT _file_seq, k,
                 row_number() OVER (PARTITION BY k, _file_seq ORDER BY _row_number) AS nth_in_file,
@@ -313,25 +338,29 @@ def _write_batch(con: Any, folder: str, feed: Feed | None, items: list[_Pending]
                 # A held correction leaves the version in effect loaded until it is accepted.
                 old = [v for v in old if v[2] != "loaded"]
             outcome.superseded = registry.supersede_versions(con, folder, feed.table, old, file.content_hash)
-            tables.append(_provenance(item.parsed, file, loaded_at, seq, outcome.status == "held"))
+            tables.append((seq, item))
             problems.extend(quarantine.rows_of(folder, file.name, file.content_hash, item.parsed.problems,
                                                item.parsed.records, loaded_at))
         if tables:
-            batch = pa.concat_tables(tables)
-            con.register("_batch", batch)
+            assert feed is not None
+            con.register("_batch", _batch_table(feed, tables, loaded_at))
             try:
-                if feed is not None and feed.record_key:
-                    repeats = _repeats(con, feed)
+                key = "md5(_key)" if feed.record_key else "CAST(NULL AS VARCHAR)"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _b AS SELECT * EXCLUDE ({'_key' if feed.record_key else '_held'}), "
+                            f"{'_held, ' if not feed.record_key else ''}{key} AS _record_key FROM _batch")
+                if feed.record_key:
+                    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw_keys AS SELECT _record_key FROM raw.{feed.table}")
+                    repeats = _repeats(con)
                     for seq, item in enumerate(items):
                         if item.outcome is not None and item.parsed is not None:
                             item.outcome.rows_repeated = repeats.get(seq, 0)
-                cols = [c.name for c in feed.table_columns] + ["_file_name", "_content_hash", "_row_number", "_loaded_at"]
+                cols = [c.name for c in feed.table_columns] + [
+                    "_file_name", "_content_hash", "_row_number", "_loaded_at", "_record_key"]
                 listed = ", ".join(f'"{c}"' for c in cols)
-                key = record_key_sql(feed, KEY_PREFIX) if feed.record_key else "NULL"
                 for schema, held in (("raw", False), ("held", True)):
-                    con.execute(
-                        f"INSERT INTO {schema}.{feed.table} ({listed}, _record_key) "
-                        f"SELECT {listed}, {key} FROM _batch WHERE _held = {str(held).lower()}")
+                    con.execute(f"INSERT INTO {schema}.{feed.table} ({listed}) "
+                                f"SELECT {listed} FROM _b WHERE _held = {str(held).lower()}")
+                con.execute("DROP TABLE _b")
             finally:
                 con.unregister("_batch")
         for item in items:

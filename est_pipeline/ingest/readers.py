@@ -277,7 +277,7 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
                     table.add_problem(row_number, "truncated_record", _TRUNCATED)
             continue
         row_number += 1
-        if not "".join(cells).strip():
+        if not cells or not (cells[0].strip() or "".join(cells).strip()):
             continue
         table.rows.append((row_number, cells))
         if at_end and unbalanced:
@@ -288,7 +288,7 @@ def read_csv(path: Path, feed: Feed, data: bytes) -> RawTable:
             table.add_problem(row_number, "wrong_field_count", _field_count_message(len(cells), width))
         elif at_end and not ends_with_newline:
             table.add_problem(row_number, "truncated_record", _TRUNCATED)
-    if "\x00" in text or any(len(line) > MAX_FIELD_CHARS for line in lines):
+    if "\x00" in text or max(map(len, lines), default=0) > MAX_FIELD_CHARS:
         for row_number, cells in table.rows:
             _cell_problems(table, row_number, cells)
     if found != feed.delimiter and table.rows:
@@ -377,14 +377,17 @@ def read_xlsx(path: Path, feed: Feed) -> RawTable:
             + f" (rubrikraden söks bland de {HEADER_SEARCH_ROWS} första raderna i första bladet)",
         )
     header_row = numbered[idx][0]
-    # Empty cells come as '' from calamine: blank, as an empty CSV field is.
-    rows = [(n, [None if c == "" else c for c in r]) for n, r in numbered[idx + 1:]]
+    # Empty cells come as '' from calamine: blank, as an empty CSV field is (typing turns
+    # both into NULL).
+    rows = numbered[idx + 1:]
     # Row numbers stay the spreadsheet's own, title rows included: that is the number
     # the partner sees at the left edge in Excel.
     notes = [f"rubrikrad på rad {header_row}"] if header_row != 1 else []
     table = RawTable(header, match, rows, "xlsx", notes=notes)
-    for row_number, cells in rows:
-        _cell_problems(table, row_number, cells)
+    texts = [c for _, r in rows for c in r if type(c) is str]
+    if max(map(len, texts), default=0) > MAX_FIELD_CHARS or "\x00" in "".join(texts):
+        for row_number, cells in rows:
+            _cell_problems(table, row_number, cells)
     if not rows:
         table.notes.append(NO_ROWS_NOTE)
     return table

@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 OPENBLAS_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS
 
-.PHONY: install manifest demo onboard run dev test bench bench-weekly bench-estimation bench-generate bench-ingest simulate clean held accept
+.PHONY: install manifest demo onboard run dev test bench bench-weekly bench-estimation bench-generate bench-ingest bench-scale simulate clean held accept
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench-weekly: manifest
 
 bench-estimation: install
 	$(BIN)/python benchmarks/estimation_scale.py
+
+## The whole backfill and one incremental week at 1, 5, 20, 60 municipalities, beside a bare
+## DuckDB floor and a pandas peer. ARGS="--municipalities 290" for the whole country.
+bench-scale: manifest
+	$(BIN)/python benchmarks/scale.py $(ARGS)
 
 ## The simulation study that proves the estimator (1,000 replications per scenario; ~30+ min).
 simulate: install

@@ -62,8 +62,10 @@ def test_asset_graph_keys_groups_and_partitions() -> None:
     assert graph.get(dg.AssetKey(["int_events__deduplicated"])).group_name == "intermediate"
     assert graph.get(dg.AssetKey(["stg_police__local_incidents"])).group_name == "staging"
     assert graph.get(dg.AssetKey(["category_mapping"])).group_name == "seeds"
-    outcomes = graph.get(dg.AssetKey(["area_week_outcomes"]))
-    assert outcomes.partitions_def is None
+    # The full-history event models are unpartitioned; the per-week grids (the estimation
+    # panel included) are built per weekly partition, so a Monday touches one week.
+    assert graph.get(dg.AssetKey(["int_events__deduplicated"])).partitions_def is None
+    assert graph.get(dg.AssetKey(["area_week_outcomes"])).partitions_def == weekly_partitions
     # dbt sources are the ingest concern's raw/<table> assets
     assert dg.AssetKey(["raw", "police_local_incidents"]) in graph.get(
         dg.AssetKey(["stg_police__local_incidents"])
@@ -73,7 +75,9 @@ def test_asset_graph_keys_groups_and_partitions() -> None:
     unpartitioned, weekly_assets = get_dbt_assets()
     assert weekly_assets.backfill_policy == dg.BackfillPolicy.single_run()
     assert {k.to_user_string() for k in weekly_assets.keys} == {
-        "weekly_situation", "weekly_area_summary", "weekly_unlocated_events"
+        "weekly_situation", "weekly_area_summary", "weekly_unlocated_events", "area_week_outcomes",
+        "int_area_week_category_events", "int_police_crimes_area_week_category",
+        "int_checklist_ratings", "int_checklist_area_week_category",
     }
     assert not (set(unpartitioned.keys) & set(weekly_assets.keys))
 

@@ -2,8 +2,8 @@
 
 The real chain, in-process: demo generator (default config, the one ``make demo`` uses:
 seed 42, 14 areas × 157 weeks, 2020-W01..2022-W52) → ingest assets → the unpartitioned
-dbt assets (marts ``area_week_outcomes`` and ``area_week_interventions`` and everything
-upstream) → ``marts/intervention_effects`` over the whole range (run config
+dbt assets, then the per-week grids and ``area_week_outcomes`` for every week as one
+run of the weekly job → ``marts/intervention_effects`` over the whole range (run config
 ``start_year``/``end_year``) → assertions against ``ground_truth/truth.json``.
 
 Why the criterion is not "every interval contains its planted ratio". With 14 areas and
@@ -39,11 +39,14 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
 import pytest
 
+from est_pipeline.defs.dbt.runs import materialize_weeks
+from est_pipeline.defs.partitions import weekly_partitions
 from est_pipeline.demo import DemoConfig, generate
 from est_pipeline.lib.warehouse import connect
 
@@ -59,10 +62,12 @@ MAX_ROBUST_MISSES = 1
 PANEL_MARTS = ("area_week_outcomes", "area_week_interventions")
 
 
-def _materialise(defs: dg.Definitions, instance: dg.DagsterInstance, keys, run_config=None) -> None:
+def _materialise(defs: dg.Definitions, instance: dg.DagsterInstance, keys, run_config=None,
+                 partition_key: str | None = None) -> None:
     result = dg.materialize(
         list(defs.assets or []), resources=defs.resources, instance=instance,
-        selection=list(keys), run_config=run_config, raise_on_error=False,
+        selection=list(keys), run_config=run_config, partition_key=partition_key,
+        raise_on_error=False,
     )
     failures = [
         f"{e.step_key}: {e.event_specific_data.error.message.strip()[:1500]}"
@@ -85,13 +90,21 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
         # Multi-assets (one ingest asset writes several raw tables) run whole.
         keys = {k for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and set(a.keys) & upstream
                 for k in a.keys if graph.get(k).is_materializable}
-        assert all(graph.get(k).partitions_def is None for k in keys)
+        # The feeds, seeds, staging and the unpartitioned models first; then the per-week
+        # grids and the panel for every week of the data, as one run of the weekly job.
+        weekly = {k for k in keys if graph.get(k).partitions_def is not None}
+        assert weekly and all(graph.get(k).partitions_def == weekly_partitions for k in weekly)
         instance = dg.DagsterInstance.ephemeral()
-        _materialise(defs, instance, keys)
+        _materialise(defs, instance, keys - weekly)
+        last_week = CONFIG.first_monday + timedelta(weeks=CONFIG.weeks - 1)
+        result = materialize_weeks(CONFIG.first_monday, last_week, defs=defs, instance=instance,
+                                   asset_selection=sorted(weekly))
+        assert result.success
         _materialise(
             defs, instance, [dg.AssetKey(["marts", "intervention_effects"])],
             {"ops": {"marts__intervention_effects": {"config": {
                 "start_year": FIRST_YEAR, "end_year": LAST_YEAR}}}},
+            partition_key=f"{LAST_YEAR}-01-01",  # the config's years replace the partition's
         )
         with connect(read_only=True) as con:
             effects = con.execute(

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    tags=['weekly'],
+    pre_hook="{{ delete_partition_window('week_start') }}",
+) }}
+
 {#- Area × week × category over the whole data period: events reported by each partner, the
     cross-partner deduplicated total (int_events__deduplicated), the police-reported crimes
     (int_police_crimes_area_week_category) and the incidents: the deduplicated events plus
@@ -9,6 +17,7 @@ with grid as (
     select g.*, c.category, c.category_sv, c.outcome_group
     from {{ ref('int_area_weeks') }} as g
     cross join {{ ref('categories') }} as c
+    where {{ in_window('g.week_start') }}
 ),
 
 counts as (
@@ -22,12 +31,13 @@ counts as (
         count(*) as events_reported,
         count(*) filter (where is_counted) as events_total
     from {{ ref('int_events__deduplicated') }}
-    where area_id is not null and category is not null
+    where area_id is not null and category is not null and {{ in_window('week_start') }}
     group by area_id, week_start, category
 ),
 
 police as (
     select * from {{ ref('int_police_crimes_area_week_category') }}
+    where {{ in_window('week_start') }}
 )
 
 select

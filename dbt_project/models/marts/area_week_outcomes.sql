@@ -1,11 +1,20 @@
 {#- The estimation panel: area × week × outcome group, every area × week of the data period,
     zeros included. property, disorder, violence and total count incidents (deduplicated
     events plus the crimes only the police's DeSO extract knows); police_crimes is the
-    police's own series. A full table (not partitioned): the yearly estimation reads the
-    whole period at once. -#}
+    police's own series. Built per weekly partition (the table holds every week built so
+    far); the yearly estimation reads the whole period at once. -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    tags=['weekly'],
+    pre_hook="{{ delete_partition_window('week_start') }}",
+) }}
 
 with events as (
     select * from {{ ref('int_area_week_category_events') }}
+    where {{ in_window('week_start') }}
 ),
 
 by_group as (
@@ -43,4 +52,4 @@ select
     cast(w.population as integer) as population
 from groups as g
 inner join {{ ref('int_area_weeks') }} as w
-    on w.area_id = g.area_id and w.week_start = g.week_start
+    on w.area_id = g.area_id and w.week_start = g.week_start and {{ in_window('w.week_start') }}

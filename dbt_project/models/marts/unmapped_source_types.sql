@@ -12,9 +12,11 @@ with events as (
 ),
 
 checklist as (
-    select 'checklist' as source, checklist_item as source_type, week_start as seen_on, _file_name
-    from {{ ref('int_checklist_ratings') }}
-    where category is null
+    select 'checklist' as source, r.checklist_item as source_type, r.week_start as seen_on, r._file_name
+    from {{ ref('stg_partners__checklist_ratings') }} as r
+    left join {{ ref('category_mapping') }} as m
+        on m.source = 'checklist' and m.source_type = r.checklist_item
+    where m.category is null
 ),
 
 deso as (

@@ -129,7 +129,9 @@ def read_df(sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
 
 # --- a hand-made raw layer: every locating and counting rule has a case here ----------------
 
-PROVENANCE = "_file_name VARCHAR, _content_hash VARCHAR, _row_number INTEGER, _loaded_at TIMESTAMP"
+#: _record_key stays NULL here, as in a warehouse loaded before record keys: staging falls
+#: back to the partner's id, then to file and row.
+PROVENANCE = "_file_name VARCHAR, _content_hash VARCHAR, _row_number INTEGER, _loaded_at TIMESTAMP, _record_key VARCHAR"
 
 RAW_TABLES = {
     "police_deso_crimes": "id VARCHAR, brottskod VARCHAR, brottskod_klartext VARCHAR, inskrivningsdatum DATE, brottsdatum DATE, kommun VARCHAR, lan VARCHAR, deso_omrade VARCHAR, antal INTEGER",
@@ -223,6 +225,6 @@ def write_handcrafted_raw(warehouse: Path) -> None:
             for i, row in enumerate(rows.get(table, [])):
                 params = ", ".join("?" for _ in row)
                 con.execute(
-                    f"insert into raw.{table} values ({params}, ?, ?, ?, ?)",
+                    f"insert into raw.{table} values ({params}, ?, ?, ?, ?, NULL)",
                     [*row, f"{table}.csv", f"hash-{table}", i + 2, datetime(2021, 3, 15, 6, 0)],
                 )

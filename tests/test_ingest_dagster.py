@@ -65,17 +65,27 @@ def test_materialize_all_feeds_with_checks(est_env: Path) -> None:
     assert mats["raw/police_local_incidents"]["rows_loaded"].value == 0
 
 
-def test_blocking_check_fails_when_a_file_is_mostly_quarantined(est_env: Path) -> None:
+def test_suite_check_fails_while_a_file_is_held_and_blocks_nothing(est_env: Path) -> None:
+    """A mostly broken file is held: the suite check fails (ERROR) on this run and on every
+    re-run, but it is not a Dagster blocking check, so nothing downstream is skipped; a file
+    with one bad row of two is no evidence and loads."""
     folder = est_env / "landing" / "safety_survey"
     folder.mkdir(parents=True)
-    shutil.copy(CORPUS / "safety_survey/out_of_scale.csv", folder)  # 1 of 2 rows quarantined
+    shutil.copy(CORPUS / "safety_survey/out_of_scale.csv", folder)  # 1 of 2 rows quarantined: loads
+    header = "Svars-ID,År,Områdes-ID,Åldersgrupp,Trygg_dag,Trygg_kvall,Oro_brott,Problem_ordning\n"
+    (folder / "omkodad.csv").write_text(header + "".join(f"S-{i},2023,NV01,16-29,9,3,2,2\n" for i in range(8))
+                                        + "S-8,2023,NV01,16-29,3,3,2,2\n", encoding="utf-8")
     survey_asset = next(a for a in feed_assets if a.key == dg.AssetKey(["raw", "safety_survey"]))
-    result = dg.materialize([survey_asset], raise_on_error=False)
-    suite = _checks(result)[("raw/safety_survey", "suite")]
-    assert not suite.passed
-    assert suite.severity == dg.AssetCheckSeverity.ERROR
     spec = next(s for s in survey_asset.check_specs if s.name == "suite")
-    assert spec.blocking
+    assert not spec.blocking
+    for attempt in range(2):  # the second run skips both files as known: the file stays held
+        result = dg.materialize([survey_asset], raise_on_error=False)
+        assert result.success
+        suite = _checks(result)[("raw/safety_survey", "suite")]
+        assert not suite.passed and suite.severity == dg.AssetCheckSeverity.ERROR
+        assert suite.metadata["held"].value == {"omkodad.csv": "too_many_rows_quarantined"}
+    mats = _metadata(result)["raw/safety_survey"]
+    assert mats["files_still_held"].value == 1 and mats["files_skipped"].value == 2
 
 
 def test_sensor_requests_the_feeds_with_new_files(est_env: Path) -> None:

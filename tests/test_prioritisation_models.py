@@ -143,10 +143,10 @@ def build_world(con: duckdb.DuckDBPyConnection) -> None:
         if not rows:
             return
         width = len(rows[0])
-        marks = ", ".join(["?"] * (width + 4))
-        con.executemany(
+        marks = ", ".join(["?"] * (width + 5))
+        con.executemany(  # provenance, then _record_key NULL (as a warehouse from before record keys)
             f"insert into raw.{table} values ({marks})",
-            [(*row, file_name, f"hash-{file_name}", i + 2, loaded_at) for i, row in enumerate(rows)],
+            [(*row, file_name, f"hash-{file_name}", i + 2, loaded_at, None) for i, row in enumerate(rows)],
         )
 
     area_ids = [("9001", "Prioritetsby", a) for a in PRIO_POPULATION] + [("9002", "Hetfläcksby", a) for a in HOT_COUNTS]

@@ -76,11 +76,11 @@ defs = dg.Definitions(
 )
 
 
-def _execute(job: str, data_dir: Path, tmp_path: Path) -> tuple[int, str]:
+def _execute(job: str, data_dir: Path, tmp_path: Path, **extra_env: str) -> tuple[int, str]:
     home = tmp_path / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    barrier = tmp_path / f"barrier_{job}"
+    barrier = tmp_path / f"barrier_{job}_{len(list(tmp_path.glob('barrier_*')))}"
     barrier.mkdir()
     env = {
         **os.environ,
@@ -89,6 +89,7 @@ def _execute(job: str, data_dir: Path, tmp_path: Path) -> tuple[int, str]:
         "DAGSTER_HOME": str(home),
         "PYTHONPATH": str(REPO_ROOT),
         BARRIER_DIR_ENV: str(barrier),
+        **extra_env,
     }
     log = tmp_path / f"{job}.log"
     with open(log, "w") as handle:
@@ -110,11 +111,23 @@ def _writes(data_dir: Path) -> list[tuple]:
 
 
 def test_parallel_processes_fail_on_the_lock(est_env: Path, tmp_path: Path) -> None:
-    """What serialisation prevents: two steps in two processes writing the warehouse."""
-    code, log = _execute("writers_multiprocess", est_env, tmp_path)
+    """What serialisation prevents: two steps in two processes writing the warehouse. With a
+    lock timeout shorter than the other writer's hold, one fails, naming the holder."""
+    code, log = _execute("writers_multiprocess", est_env, tmp_path, EST_WAREHOUSE_LOCK_TIMEOUT="0.3")
     assert code != 0, log[-3000:]
     assert "Could not set lock on file" in log, log[-3000:]
-    assert "STEP_FAILURE" in log
+    assert "is locked by" in log and "STEP_FAILURE" in log
+
+
+def test_a_writer_waits_for_another_with_back_off(est_env: Path, tmp_path: Path) -> None:
+    """The same overlap with the default lock timeout: the second writer waits until the
+    first has closed the file, and both writes land."""
+    code, log = _execute("writers_multiprocess", est_env, tmp_path)
+    assert code == 0, log[-3000:]
+    writes = _writes(est_env)
+    assert sorted(w[0] for w in writes) == list(WRITERS)
+    assert len({w[1] for w in writes}) == 2  # two processes
+    assert writes[0][3] <= writes[1][2]  # one after the other
 
 
 def test_project_executor_serialises_the_same_writes(est_env: Path, tmp_path: Path) -> None:

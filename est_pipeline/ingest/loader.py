@@ -1,9 +1,13 @@
-"""Ingesting one landing folder: registry, parse, validate, quarantine, load.
+"""Ingesting one landing folder: registry, parse, validate, quarantine, hold, load.
 
-Each file is handled on its own and written in its own transaction (its rows, its
-quarantine rows, its registry row, and the retirement of the version it replaces), so a
-bad file or a crash never leaves half a file in the warehouse, and a refused file never
-stops the others.
+Files stream through in batches: each new file is hashed, archived, read and typed on its
+own (``readers``, ``cells``), so memory holds one batch of rows (``BATCH_ROWS``) whatever
+the number of files. A batch is validated by the feed's great-expectations suite in one
+call, then written in ONE transaction: its rows, its quarantine rows, its registry rows,
+the retirement of the versions its files replace. A crash never leaves half a file (or
+half a batch) in the warehouse; the files of an unfinished batch are simply read again on
+the next run. A file that cannot be read is recorded as rejected; a file whose rows are
+mostly refused is held (``holds``); neither stops the others.
 """
 
 from __future__ import annotations
@@ -11,123 +15,49 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from est_pipeline.ingest import quarantine, registry
-from est_pipeline.ingest.convert import convert_value, detect_date_formats
+from est_pipeline.ingest.cells import KEY_PREFIX, TypedFile, reason_counts, type_batch, type_file, weeks_of, zero_pii
 from est_pipeline.ingest.feeds import REFERENCE_FOLDER, feeds_in_folder
+from est_pipeline.ingest.holds import hold_reason
 from est_pipeline.ingest.quarantine import Problem
-from est_pipeline.ingest.readers import RawTable, is_not_a_record, read_file
+from est_pipeline.ingest.readers import RawTable, read_file
 from est_pipeline.ingest.schema import ensure_raw_schema
-from est_pipeline.ingest.spec import Feed, FileRejected, RowProblem
+from est_pipeline.ingest.spec import Feed, FileRejected
 from est_pipeline.lib import warehouse
-from est_pipeline.lib.dates import week_monday
-from est_pipeline.lib.pii import PLACEHOLDERS, add_counts, mask_text
+from est_pipeline.lib.pii import add_counts, mask_text
 
 log = logging.getLogger(__name__)
 
-_ARROW_TYPES = {
-    "text": pa.string(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "timestamptz": pa.timestamp("us", tz="UTC"),
-    "integer": pa.int32(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-}
+#: Rows held in memory before a batch is validated and written (bounded memory).
+BATCH_ROWS = 250_000
+#: Files per batch at most (many tiny files: one transaction still stays small).
+BATCH_FILES = 2_000
+
+#: Kept for callers that type rows themselves (onboarding): the parsed file.
+ParsedFile = TypedFile
 
 
-def _zero_pii() -> dict[str, int]:
-    return {kind: 0 for kind in PLACEHOLDERS}
-
-
-@dataclass
-class ParsedFile:
-    feed: Feed
-    raw: RawTable
-    rows: list[dict[str, Any]]
-    row_numbers: list[int]
-    row_cells: list[list[Any]]
-    row_pii: list[dict[str, int]]
-    problems: list[Problem]
-    records: dict[int, str]
-    quarantine_pii: dict[str, int]
-    rows_in: int
-
-
-def parse_file(feed: Feed, path: Path, arrived: datetime) -> ParsedFile:
+def parse_file(feed: Feed, path: Path, arrived: datetime) -> TypedFile:
     """Read and type one file. Raises FileRejected when the file as a whole is unusable."""
-    raw = read_file(path, feed)
-    positions = raw.match.positions
-    formats = detect_date_formats(feed, positions, raw.rows)
-    width = len(raw.header)
-    nulls = {t.casefold() for t in feed.null_tokens}
-    parsed = ParsedFile(feed, raw, [], [], [], [], [], {}, _zero_pii(), 0)
-
-    for row_number, cells in raw.rows:
-        parsed.rows_in += 1
-        problems: list[Problem] = []
-        row: dict[str, Any] = {}
-        by_name: dict[str, Any] = {}
-        if is_not_a_record(cells):
-            problems.append(Problem(row_number, None, "invalid_record", "posten är inget JSON-objekt"))
-        elif raw.kind == "csv" and len(cells) != width:
-            problems.append(Problem(
-                row_number, None, "wrong_field_count",
-                f"raden har {len(cells)} fält men rubrikraden har {width} (avklippt rad, eller en "
-                f"avgränsare inuti ett fält utan citattecken)",
-            ))
-        else:
-            for col in feed.file_columns:
-                pos = positions.get(col.name)
-                value = cells[pos] if pos is not None and pos < len(cells) else None
-                if isinstance(value, str) and (not value.strip() or value.strip().casefold() in nulls):
-                    value = None
-                by_name[col.name] = value
-                try:
-                    typed = convert_value(col, value, formats.get(col.name), arrived)
-                except RowProblem as exc:
-                    problems.append(Problem(row_number, col.header, exc.code, exc.message))
-                    continue
-                if typed is None and not col.nullable:
-                    problems.append(Problem(row_number, col.header, "missing_value", "värde saknas"))
-                row[col.name] = typed
-            if not problems and feed.row_hook is not None:
-                try:
-                    feed.row_hook(row, by_name, arrived)
-                except RowProblem as exc:
-                    problems.append(Problem(row_number, None, exc.code, exc.message))
-        if problems:
-            record, counts = quarantine.masked_record(raw.header, cells)
-            parsed.records[row_number] = record
-            add_counts(parsed.quarantine_pii, counts)
-            parsed.problems.extend(problems)
-            continue
-        pii = _zero_pii()
-        for col in feed.table_columns:
-            if col.masked and isinstance(row.get(col.name), str):
-                row[col.name], counts = mask_text(row[col.name])
-                add_counts(pii, counts)
-        parsed.rows.append({c.name: row.get(c.name) for c in feed.table_columns})
-        parsed.row_numbers.append(row_number)
-        parsed.row_cells.append(cells)
-        parsed.row_pii.append(pii)
-    return parsed
+    return type_file(feed, read_file(path, feed), arrived)
 
 
-def validate_batch(parsed_files: list[ParsedFile], runner: Any) -> list[Any]:
-    """Run the feed's suite once on the rows of all new files, then split per file.
+def validate_batch(parsed_files: list[TypedFile], runner: Any) -> list[Any]:
+    """Run the feed's suite once on the rows of a batch of files, then split per file.
 
     A great-expectations validation has a fixed cost of a few hundred milliseconds
-    however small the batch, so validating ~300 demo files one by one took minutes;
-    one validation per feed and run, mapped back to files by row position, gives the
-    same per-file verdict (every rule but the column list is row-level).
+    however small the batch, so validating files one by one took minutes; one validation
+    per batch, mapped back to files by row position, gives the same per-file verdict
+    (every rule but the column list is row-level).
     """
     from data_checks.runner import ExpectationOutcome, SuiteOutcome
 
@@ -135,12 +65,13 @@ def validate_batch(parsed_files: list[ParsedFile], runner: Any) -> list[Any]:
         return []
     feed = parsed_files[0].feed
     columns = [c.name for c in feed.table_columns]
-    frame = pd.DataFrame([row for p in parsed_files for row in p.rows], columns=columns)
+    tables = [p.table.select(columns) for p in parsed_files]
+    frame = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns)
     outcome = runner.validate(feed, frame)
     per_file = []
     start = 0
     for p in parsed_files:
-        stop = start + len(p.rows)
+        stop = start + p.table.num_rows
         expectations = []
         for e in outcome.expectations:
             rows = [i - start for i in e.unexpected_rows if start <= i < stop]
@@ -154,92 +85,56 @@ def validate_batch(parsed_files: list[ParsedFile], runner: Any) -> list[Any]:
     return per_file
 
 
-def apply_suite(parsed: ParsedFile, outcome: Any) -> Any:
+def apply_suite(parsed: TypedFile, outcome: Any) -> Any:
     """Rows a value rule of the suite lists move from the file's rows to quarantine."""
     feed = parsed.feed
     headers = {c.name: c.header for c in feed.columns}
-    moved: set[int] = set()
+    numbers = parsed.row_numbers
+    moved: list[int] = []
+    problems: list[Problem] = []
     for exp in outcome.failed("quarantine"):
+        values = parsed.table.column(exp.column).to_pylist() if exp.column else None
         for i in exp.unexpected_rows:
-            value = parsed.rows[i].get(exp.column) if exp.column else None
-            parsed.problems.append(Problem(
-                parsed.row_numbers[i], headers.get(exp.column or "", exp.column), exp.reason_code,
+            value = values[i] if values is not None else None
+            problems.append(Problem(
+                numbers[i], headers.get(exp.column or "", exp.column), exp.reason_code,
                 exp.reason_sv.format(value=repr(value if not isinstance(value, float) else round(value, 6))),
             ))
-            moved.add(i)
-    for i in sorted(moved):
-        record, counts = quarantine.masked_record(parsed.raw.header, parsed.row_cells[i])
-        parsed.records[parsed.row_numbers[i]] = record
-        add_counts(parsed.quarantine_pii, counts)
-    if moved:
-        keep = [i for i in range(len(parsed.rows)) if i not in moved]
-        parsed.rows = [parsed.rows[i] for i in keep]
-        parsed.row_numbers = [parsed.row_numbers[i] for i in keep]
-        parsed.row_cells = [parsed.row_cells[i] for i in keep]
-        parsed.row_pii = [parsed.row_pii[i] for i in keep]
+            moved.append(i)
+    parsed.quarantine_rows(sorted(set(moved)), problems)
     return outcome
-
-
-def _arrow_rows(feed: Feed, parsed: ParsedFile, file: registry.LandedFile, loaded_at: datetime) -> pa.Table:
-    fields = [(c.name, _ARROW_TYPES[c.type]) for c in feed.table_columns]
-    fields += [("_file_name", pa.string()), ("_content_hash", pa.string()),
-               ("_row_number", pa.int32()), ("_loaded_at", pa.timestamp("us"))]
-    tz_columns = [c.name for c in feed.table_columns if c.type == "timestamptz"]
-    records = []
-    for row, number in zip(parsed.rows, parsed.row_numbers):
-        rec = dict(row)
-        for name in tz_columns:
-            if rec.get(name) is not None:
-                rec[name] = rec[name].astimezone(timezone.utc)
-        rec.update(_file_name=file.name, _content_hash=file.content_hash, _row_number=number, _loaded_at=loaded_at)
-        records.append(rec)
-    return pa.Table.from_pylist(records, schema=pa.schema(fields))
-
-
-def weeks_of(feed: Feed, rows: list[dict[str, Any]]) -> set[date]:
-    weeks: set[date] = set()
-    for row in rows:
-        for name in feed.event_date:
-            value = row.get(name)
-            if value is None:
-                continue
-            if isinstance(value, str):  # an ISO week label (checklist)
-                year, week = value.split("-W")
-                weeks.add(date.fromisocalendar(int(year), int(week), 1))
-            else:
-                if isinstance(value, datetime) and value.tzinfo is not None:
-                    value = value.replace(tzinfo=None)
-                weeks.add(week_monday(value))
-            break
-    return weeks
 
 
 @dataclass
 class FileOutcome:
     file_name: str
     content_hash: str
-    status: str  # loaded | rejected | skipped
+    status: str  # loaded | held | rejected | skipped
     table: str | None = None
     error_code: str | None = None
     message: str | None = None
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    pii: dict[str, int] = field(default_factory=_zero_pii)
+    pii: dict[str, int] = field(default_factory=zero_pii)
     superseded: int = 0
-    #: Rows whose record key (the partner's id) was already delivered: not counted twice.
+    #: Rows whose record key was already delivered: not counted twice.
     rows_repeated: int = 0
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     suite: Any = None
     weeks: set[date] = field(default_factory=set)
     reason_codes: dict[str, int] = field(default_factory=dict)
+    #: Why a held file is held (``holds.HOLD_CODES``).
+    hold_code: str | None = None
 
 
 @dataclass
 class FolderResult:
     folder: str
     files: list[FileOutcome]
+    #: Files of this folder held by an earlier run and still waiting (name -> hold code).
+    still_held: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -253,7 +148,7 @@ class FolderResult:
 
     @property
     def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
+        return sum(f.rows_loaded for f in self.files if f.status == "loaded")
 
     @property
     def rows_quarantined(self) -> int:
@@ -261,14 +156,14 @@ class FolderResult:
 
     @property
     def pii(self) -> dict[str, int]:
-        total = _zero_pii()
+        total = zero_pii()
         for f in self.files:
             add_counts(total, f.pii)
         return total
 
     @property
     def weeks_touched(self) -> list[str]:
-        return sorted({w.isoformat() for f in self.files for w in f.weeks})
+        return sorted({w.isoformat() for f in self.files if f.status == "loaded" for w in f.weeks})
 
 
 def _feed_for(folder: str, name: str) -> Feed:
@@ -290,80 +185,246 @@ def _feed_for(folder: str, name: str) -> Feed:
     )
 
 
-def _reject(con: Any, file: registry.LandedFile, archived: Path, code: str, message: str) -> FileOutcome:
-    outcome = FileOutcome(file.name, file.content_hash, "rejected", error_code=code, message=message)
+def _table_or_none(folder: str, name: str) -> str | None:
     try:
-        outcome.table = _feed_for(file.folder, file.name).table
+        return _feed_for(folder, name).table
     except FileRejected:
-        outcome.table = None
-    con.begin()
-    registry.insert_entry(con, registry.RegistryEntry(
-        file, archived, registry.local_now(), "rejected", None, None, None, None, message, code))
-    con.commit()
+        return None
+
+
+@dataclass
+class _Pending:
+    file: registry.LandedFile
+    archived: Path
+    raw: RawTable | None = None
+    feed: Feed | None = None
+    parsed: TypedFile | None = None
+    rejection: tuple[str, str] | None = None
+    outcome: FileOutcome | None = None
+
+
+def _refusal(file: registry.LandedFile, exc: FileRejected) -> tuple[str, str]:
+    return exc.code, mask_text(f"fil '{file.name}': {exc.message}")[0] or ""
+
+
+def _read_one(folder: str, file: registry.LandedFile) -> tuple[Feed, RawTable] | tuple[str, str]:
+    """(feed, the file's rows as read), or (error_code, message) when it is refused."""
+    try:
+        feed = _feed_for(folder, file.name)
+        return feed, read_file(file.path, feed)
+    except FileRejected as exc:
+        return exc.code, mask_text(f"fil '{file.name}': {exc.message}")[0] or ""
+    except Exception as exc:  # a reader bug must not stop the other files
+        log.exception("ingest of %s/%s failed", folder, file.name)
+        return "internal_error", mask_text(f"fil '{file.name}': internt fel vid inläsning "
+                                           f"({type(exc).__name__}); kontakta förvaltningen")[0] or ""
+
+
+def _outcome(item: _Pending) -> FileOutcome:
+    """The file's outcome once the suite has run: loaded or held, with its counts."""
+    parsed, file = item.parsed, item.file
+    assert parsed is not None
+    feed = parsed.feed
+    outcome = FileOutcome(file.name, file.content_hash, "loaded", table=feed.table, suite=None)
+    outcome.rows_in = parsed.rows_in
+    outcome.rows_loaded = parsed.table.num_rows
+    outcome.rows_quarantined = len({p.row_number for p in parsed.problems})
+    add_counts(outcome.pii, parsed.pii)
+    add_counts(outcome.pii, parsed.quarantine_pii)
+    outcome.extra_columns = [mask_text(str(c))[0] or "" for c in parsed.raw.match.extra]
+    outcome.notes = list(parsed.raw.notes) + (
+        [f"teckenkodning {parsed.raw.encoding}"] if parsed.raw.encoding == "cp1252" else [])
+    outcome.weeks = weeks_of(feed, parsed.table)
+    outcome.reason_codes = reason_counts(parsed.problems)
+    assert outcome.rows_in == outcome.rows_loaded + outcome.rows_quarantined
     return outcome
 
 
-def _parse_one(folder: str, file: registry.LandedFile) -> ParsedFile | tuple[str, str]:
-    """The parsed file, or (error_code, message) when it is refused."""
-    try:
-        feed = _feed_for(folder, file.name)
-        return parse_file(feed, file.path, file.arrived_at)
-    except FileRejected as exc:
-        return exc.code, f"fil '{file.name}': {exc.message}"
-    except Exception as exc:  # a reader bug must not stop the other files
-        log.exception("ingest of %s/%s failed", folder, file.name)
-        return "internal_error", (f"fil '{file.name}': internt fel vid inläsning "
-                                  f"({type(exc).__name__}: {exc}); kontakta förvaltningen")
-
-
-def _write_one(con: Any, file: registry.LandedFile, archived: Path, parsed: ParsedFile, suite: Any) -> FileOutcome:
-    feed = parsed.feed
-    apply_suite(parsed, suite)
-    loaded_at = registry.local_now()
-    outcome = FileOutcome(file.name, file.content_hash, "loaded", table=feed.table, suite=suite)
-    outcome.rows_in = parsed.rows_in
-    outcome.rows_loaded = len(parsed.rows)
-    outcome.rows_quarantined = len({p.row_number for p in parsed.problems})
-    for pii in parsed.row_pii:
-        add_counts(outcome.pii, pii)
-    add_counts(outcome.pii, parsed.quarantine_pii)
-    outcome.extra_columns = parsed.raw.match.extra
-    outcome.notes = parsed.raw.notes + ([f"teckenkodning {parsed.raw.encoding}"] if parsed.raw.encoding == "cp1252" else [])
-    outcome.weeks = weeks_of(feed, parsed.rows)
-    for p in parsed.problems:
-        outcome.reason_codes[p.reason_code] = outcome.reason_codes.get(p.reason_code, 0) + 1
-    assert outcome.rows_in == outcome.rows_loaded + outcome.rows_quarantined
-    message = None
+def _message(outcome: FileOutcome, feed: Feed, notes: list[str]) -> str | None:
+    parts = []
+    if outcome.hold_code:
+        parts.append(outcome.message or "")
+    if outcome.rows_in == 0:
+        parts.extend(n for n in notes if n.startswith("inga rader"))
     if outcome.rows_quarantined:
-        message = f"{outcome.rows_quarantined} av {outcome.rows_in} rader i karantän (se raw.quarantine)"
+        parts.append(f"{outcome.rows_quarantined} av {outcome.rows_in} rader i karantän (se raw.quarantine)")
+    if outcome.rows_repeated:
+        key_sv = ", ".join(c.header for c in feed.columns if c.name in feed.record_key)
+        parts.append(f"{outcome.rows_repeated} av {outcome.rows_loaded} rader upprepar poster som redan "
+                     f"levererats (samma {key_sv}); den senaste leveransen gäller och ingenting räknas två gånger")
+    parts.extend(n for n in notes if n.startswith("filen börjar med en UTF-8"))
+    return mask_text("; ".join(p for p in parts if p))[0] or None
 
+
+def record_key_text(feed: Feed, table: pa.Table) -> pa.Array:
+    """The text whose md5 is ``_record_key``: the key's values as delivered (the unmasked
+    ``_key_<column>`` copies), text upper case without whitespace, NULL as chr(1), joined
+    by chr(31): the same as ``schema.record_key_sql`` computes from stored columns."""
+    parts = []
+    for name in feed.record_key:
+        column = table.column(KEY_PREFIX + name)
+        if pa.types.is_string(column.type):
+            column = pc.replace_substring_regex(pc.utf8_upper(column), r"\s+", "")
+        else:
+            column = pc.cast(column, pa.string())
+        parts.append(column)
+    return pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="\x01")
+
+
+def _batch_table(feed: Feed, items: list[tuple[int, _Pending]], loaded_at: datetime) -> pa.Table:
+    """The rows of a batch's files with provenance, ``_file_seq``, ``_held`` and ``_key``."""
+    tables = [item.parsed.table for _, item in items]  # type: ignore[union-attr]
+    counts = [t.num_rows for t in tables]
+    batch = pa.concat_tables(tables)
+    which = pa.array(np.repeat(np.arange(len(items)), counts), pa.int32())
+    names = pa.array([item.file.name for _, item in items], pa.string())
+    hashes = pa.array([item.file.content_hash for _, item in items], pa.string())
+    batch = batch.append_column("_file_name", names.take(which))
+    batch = batch.append_column("_content_hash", hashes.take(which))
+    batch = batch.append_column("_loaded_at", pa.array(np.full(batch.num_rows, np.datetime64(loaded_at, "us")),
+                                                         pa.timestamp("us")))
+    batch = batch.append_column("_file_seq", pa.array([seq for seq, _ in items], pa.int32()).take(which))
+    held = pa.array([item.outcome is not None and item.outcome.status == "held" for _, item in items], pa.bool_())
+    batch = batch.append_column("_held", held.take(which))
+    if feed.record_key:
+        batch = batch.append_column("_key", record_key_text(feed, batch))
+    return batch.drop_columns([c for c in batch.column_names if c.startswith(KEY_PREFIX)])
+
+
+def _repeats(con: Any) -> dict[int, int]:
+    """Rows per file (``_file_seq`` of ``_batch``) whose record key was delivered before:
+    by a row already loaded, by a loaded file earlier in the batch, or earlier in the same
+    file."""
+    rows = con.execute("""
+        WITH b AS (SELECT _file_seq, _held, _row_number, _record_key AS k FROM _b),
+        seen AS (SELECT DISTINCT _record_key AS k FROM _raw_keys WHERE _record_key IN (SELECT k FROM b)),
+        r AS (
+            SELECT _file_seq, k,
+                row_number() OVER (PARTITION BY k, _file_seq ORDER BY _row_number) AS nth_in_file,
+                min(CASE WHEN NOT _held THEN _file_seq END) OVER (PARTITION BY k) AS first_loaded
+            FROM b
+        )
+        SELECT _file_seq, count(*) FROM r LEFT JOIN seen USING (k)
+        WHERE seen.k IS NOT NULL OR nth_in_file > 1 OR first_loaded < _file_seq
+        GROUP BY _file_seq
+    """).fetchall()
+    return {int(seq): int(n) for seq, n in rows}
+
+
+def _write_batch(con: Any, folder: str, feed: Feed | None, items: list[_Pending]) -> None:
+    """Write a batch of files (one feed, plus refused files) in one transaction."""
+    loaded_at = registry.local_now()
+    entries: list[registry.RegistryEntry] = []
+    problems: list[quarantine.QuarantineRow] = []
+    tables: list[pa.Table] = []
     con.begin()
     try:
-        names = feed.file_names or (file.name,)
-        outcome.superseded = registry.supersede(con, file.folder, names, feed.table, file.content_hash)
-        if parsed.rows:
-            batch = _arrow_rows(feed, parsed, file, loaded_at)
-            con.register("_rows_batch", batch)
-            cols = ", ".join(f'"{n}"' for n in batch.schema.names)
-            con.execute(f"INSERT INTO raw.{feed.table} ({cols}) SELECT {cols} FROM _rows_batch")
-            con.unregister("_rows_batch")
-            if feed.record_key:
-                outcome.rows_repeated = registry.count_repeats(
-                    con, feed.table, feed.record_key, file.name, file.content_hash)
-        if outcome.rows_repeated:
-            key_sv = ", ".join(c.header for c in feed.columns if c.name in feed.record_key)
-            repeated = (f"{outcome.rows_repeated} av {outcome.rows_loaded} rader upprepar poster som redan "
-                        f"levererats (samma {key_sv}); den senaste leveransen gäller och ingenting räknas två gånger")
-            message = f"{message}; {repeated}" if message else repeated
-        quarantine.write(con, file.folder, file.name, file.content_hash, parsed.problems, parsed.records, loaded_at)
-        registry.insert_entry(con, registry.RegistryEntry(
-            file, archived, loaded_at, "loaded", outcome.rows_in, outcome.rows_loaded,
-            outcome.rows_quarantined, sum(outcome.pii.values()), message, None, outcome.rows_repeated))
+        if feed is not None:
+            names = {i.file.name: (feed.file_names or (i.file.name,)) for i in items if i.parsed is not None}
+            replaced = registry.current_versions_many(con, folder, [n for ns in names.values() for n in ns])
+        for seq, item in enumerate(items):
+            file = item.file
+            if item.parsed is None:
+                code, message = item.rejection  # type: ignore[misc]
+                item.outcome = FileOutcome(file.name, file.content_hash, "rejected", table=_table_or_none(folder, file.name),
+                                           error_code=code, message=message)
+                entries.append(registry.RegistryEntry(file, item.archived, loaded_at, "rejected",
+                                                      None, None, None, None, message, code))
+                continue
+            assert feed is not None and item.outcome is not None
+            outcome = item.outcome
+            old = [v for name in names[file.name] for v in replaced.get(name, [])]
+            if outcome.status == "held":
+                # A held correction leaves the version in effect loaded until it is accepted.
+                old = [v for v in old if v[2] != "loaded"]
+            outcome.superseded = registry.supersede_versions(con, folder, feed.table, old, file.content_hash)
+            tables.append((seq, item))
+            problems.extend(quarantine.rows_of(folder, file.name, file.content_hash, item.parsed.problems,
+                                               item.parsed.records, loaded_at))
+        if tables:
+            assert feed is not None
+            con.register("_batch", _batch_table(feed, tables, loaded_at))
+            try:
+                key = "md5(_key)" if feed.record_key else "CAST(NULL AS VARCHAR)"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _b AS SELECT * EXCLUDE ({'_key' if feed.record_key else '_held'}), "
+                            f"{'_held, ' if not feed.record_key else ''}{key} AS _record_key FROM _batch")
+                if feed.record_key:
+                    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw_keys AS SELECT _record_key FROM raw.{feed.table}")
+                    repeats = _repeats(con)
+                    for seq, item in enumerate(items):
+                        if item.outcome is not None and item.parsed is not None:
+                            item.outcome.rows_repeated = repeats.get(seq, 0)
+                cols = [c.name for c in feed.table_columns] + [
+                    "_file_name", "_content_hash", "_row_number", "_loaded_at", "_record_key"]
+                listed = ", ".join(f'"{c}"' for c in cols)
+                for schema, held in (("raw", False), ("held", True)):
+                    con.execute(f"INSERT INTO {schema}.{feed.table} ({listed}) "
+                                f"SELECT {listed} FROM _b WHERE _held = {str(held).lower()}")
+                con.execute("DROP TABLE _b")
+            finally:
+                con.unregister("_batch")
+        for item in items:
+            if item.parsed is None or item.outcome is None:
+                continue
+            outcome = item.outcome
+            outcome.message = _message(outcome, item.parsed.feed, outcome.notes)
+            entries.append(registry.RegistryEntry(
+                item.file, item.archived, loaded_at, outcome.status, outcome.rows_in, outcome.rows_loaded,
+                outcome.rows_quarantined, sum(outcome.pii.values()), outcome.message, None,
+                outcome.rows_repeated, outcome.hold_code))
+        quarantine.insert(con, problems)
+        registry.insert_entries(con, entries)
         con.commit()
     except Exception:
         con.rollback()
         raise
-    return outcome
+
+
+def _type(feed: Feed, items: list[_Pending]) -> None:
+    """Type the batch's files together (once per batch, not per file)."""
+    reading = [i for i in items if i.raw is not None]
+    if not reading:
+        return
+    try:
+        typed = type_batch(feed, [(i.raw, i.file.arrived_at) for i in reading])  # type: ignore[misc]
+    except Exception:  # a typing bug must not stop the other files: type them one by one
+        log.exception("typing a batch of %s failed; typing file by file", feed.table)
+        typed = []
+        for i in reading:
+            try:
+                typed.append(type_file(feed, i.raw, i.file.arrived_at))  # type: ignore[arg-type]
+            except FileRejected as exc:
+                typed.append(exc)
+            except Exception as exc:
+                log.exception("ingest of %s failed", i.file.name)
+                typed.append(FileRejected("internal_error", f"internt fel vid inläsning ({type(exc).__name__}); "
+                                                            f"kontakta förvaltningen"))
+    for item, result in zip(reading, typed):
+        item.raw = None
+        if isinstance(result, FileRejected):
+            item.rejection = _refusal(item.file, result)
+        else:
+            item.parsed = result
+
+
+def _flush(con: Any, folder: str, feed: Feed | None, items: list[_Pending], runner: Any) -> None:
+    """Type a batch, validate it with the feed's suite, decide loaded or held, write it."""
+    if feed is not None:
+        _type(feed, items)
+    parsed = [i for i in items if i.parsed is not None]
+    if parsed:
+        suites = validate_batch([i.parsed for i in parsed], runner)  # type: ignore[misc]
+        for item, suite in zip(parsed, suites):
+            apply_suite(item.parsed, suite)  # type: ignore[arg-type]
+            item.outcome = _outcome(item)
+            item.outcome.suite = suite
+            held = hold_reason(item.outcome.rows_in, item.outcome.rows_quarantined, suite)
+            if held:
+                item.outcome.status = "held"
+                item.outcome.hold_code, item.outcome.message = held
+    _write_batch(con, folder, feed, items)
+    for item in items:
+        item.parsed = None  # written: free the rows (memory holds one batch at a time)
 
 
 def ingest_folder(
@@ -373,9 +434,9 @@ def ingest_folder(
 ) -> FolderResult:
     """Ingest every new file in ``landing/<folder>``; already-known files are skipped.
 
-    Three passes: parse every new file (refused files are recorded at once), validate
-    the parsed rows with the feed's suite, then write file by file, each in its own
-    transaction.
+    Files are read one at a time and written in batches (``BATCH_ROWS``); the reference
+    folder, where several accepted names fill one table and the newest file wins, is
+    written file by file in order of arrival.
     """
     if runner is None:
         from data_checks.runner import SuiteRunner
@@ -383,54 +444,86 @@ def ingest_folder(
         runner = SuiteRunner()
     outcomes: dict[str, FileOutcome] = {}
     order: list[str] = []
-    pending: list[tuple[registry.LandedFile, Path, ParsedFile]] = []
+    every: list[_Pending] = []
+    reference = folder == REFERENCE_FOLDER
+    pending: dict[str, list[_Pending]] = {}
+    pending_rows: dict[str, int] = {}
     with warehouse.connect() as con:
         ensure_raw_schema(con)
-        known = registry.known_hashes(con, folder)
+        known = registry.Known.load(con, folder)
         shapefiles = any("shp" in f.formats for f in feeds_in_folder(folder))
         for path in registry.landing_files(folder, sidecars=not shapefiles):
             file = registry.describe(folder, path)
             order.append(file.name)
-            if file.content_hash in known:
+            if known.skip(file):
                 outcomes[file.name] = FileOutcome(file.name, file.content_hash, "skipped",
                                                   table=_table_or_none(folder, file.name))
                 continue
-            known.add(file.content_hash)
             archived = registry.archive(file)
-            parsed = _parse_one(folder, file)
-            if isinstance(parsed, tuple):
-                outcomes[file.name] = _reject(con, file, archived, *parsed)
+            read = _read_one(folder, file)
+            # Refused by its date formats later, a file is still not in effect: the next
+            # run reads it again only under a new name (same as any refused file).
+            known.add(file, in_effect=not isinstance(read[0], str))
+            if isinstance(read[0], str):
+                item = _Pending(file, archived, rejection=read)  # type: ignore[arg-type]
+                table = "_rejected"
             else:
-                pending.append((file, archived, parsed))
+                feed, raw = read  # type: ignore[misc]
+                item = _Pending(file, archived, raw=raw, feed=feed)
+                table = feed.table
+            every.append(item)
+            pending.setdefault(table, []).append(item)
+            pending_rows[table] = pending_rows.get(table, 0) + (len(item.raw.rows) if item.raw else 0)
+            if not reference and table != "_rejected" and (
+                    pending_rows[table] >= BATCH_ROWS or len(pending[table]) >= BATCH_FILES):
+                _flush(con, folder, item.feed, pending.pop(table), runner)
+                pending_rows[table] = 0
         for feed in feeds_in_folder(folder):
-            batch = [item for item in pending if item[2].feed is feed]
-            if len(feed.file_names) > 1:
+            items = pending.pop(feed.table, [])
+            if not items:
+                continue
+            if reference:
                 # Several accepted names fill one table: the file that arrived last wins.
-                batch.sort(key=lambda item: (item[0].arrived_at, item[0].name))
-            suites = validate_batch([p for _, _, p in batch], runner)
-            for (file, archived, parsed), suite in zip(batch, suites):
-                outcomes[file.name] = _write_one(con, file, archived, parsed, suite)
-    result = FolderResult(folder, [outcomes[name] for name in order])
-    if log_fn and shapefiles:
-        for orphan in registry.orphan_sidecars(folder):
-            log_fn(f"{folder}/{orphan.name}: del av en shapefil utan .shp bredvid; läses in när .shp-filen kommer")
-    if log_fn:
-        for o in result.files:
-            if o.status != "skipped":
-                log_fn(f"{folder}/{o.file_name}: {o.status} ({o.rows_loaded} loaded, {o.rows_quarantined} quarantined)"
-                       + (f" [{o.error_code}] {o.message}" if o.error_code else ""))
+                items.sort(key=lambda i: (i.file.arrived_at, i.file.name))
+                for item in items:
+                    _flush(con, folder, feed, [item], runner)
+            else:
+                _flush(con, folder, feed, items, runner)
+        rejected = pending.pop("_rejected", [])
+        if rejected:
+            _write_batch(con, folder, None, rejected)
+        still_held = registry.held_files(con, folder)
+    for item in every:
+        assert item.outcome is not None
+        outcomes[item.file.name] = item.outcome
+    result = FolderResult(folder, [outcomes[name] for name in order], still_held=still_held)
+    _log(result, folder, shapefiles, log_fn)
     return result
 
 
-def _table_or_none(folder: str, name: str) -> str | None:
-    try:
-        return _feed_for(folder, name).table
-    except FileRejected:
-        return None
+#: At most this many files are logged one by one per run; the rest are summed up.
+LOGGED_FILES = 50
+
+
+def _log(result: FolderResult, folder: str, shapefiles: bool, log_fn: Callable[[str], None] | None) -> None:
+    """A few log lines per run, not one per file: every refused or held file (up to
+    LOGGED_FILES), and one summary line."""
+    if log_fn is None:
+        return
+    if shapefiles:
+        for orphan in registry.orphan_sidecars(folder):
+            log_fn(f"{folder}/{orphan.name}: del av en shapefil utan .shp bredvid; läses in när .shp-filen kommer")
+    notable = [o for o in result.files if o.status in ("rejected", "held")]
+    for o in notable[:LOGGED_FILES]:
+        log_fn(f"{folder}/{o.file_name}: {o.status} [{o.error_code or o.hold_code}] {o.message}")
+    if len(notable) > LOGGED_FILES:
+        log_fn(f"{folder}: {len(notable) - LOGGED_FILES} more refused or held files (see raw.file_registry)")
+    log_fn(f"{folder}: {result.count('loaded')} loaded, {result.count('held')} held, {result.count('rejected')} "
+           f"rejected, {result.count('skipped')} already known; {result.rows_loaded} rows loaded, "
+           f"{result.rows_quarantined} quarantined, {sum(f.rows_repeated for f in result.files)} repeats")
 
 
 def ensure_schema() -> None:
     """Create every raw and bookkeeping table (used by assets and by tests)."""
     with warehouse.connect() as con:
         ensure_raw_schema(con)
-

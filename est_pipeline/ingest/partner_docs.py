@@ -33,7 +33,10 @@ TYPE_SV = {
 
 #: code -> (whole file or row, what happened, what to do)
 ERRORS_SV: dict[str, tuple[str, str, str]] = {
-    "unknown_encoding": ("fil", "Teckenkodningen kan inte läsas (t.ex. UTF-16/'Unicode-text' eller en binärfil).",
+    "unknown_encoding": ("fil", "Teckenkodningen kan inte läsas: filen är sparad som UTF-16 ('Unicode-text'), är "
+                                "ingen textfil (binärdata), eller är Windows-1252 ('ANSI') där flödet bara tar emot "
+                                "UTF-8 (även med en UTF-8-markering, BOM, först). Meddelandet säger vilket och på "
+                                "vilken rad.",
                          "Spara som 'CSV UTF-8' i Excel och skicka igen."),
     "wrong_delimiter": ("fil", "Filen använder en annan avgränsare än flödet kräver.",
                         "Spara med rätt avgränsare (se Format ovan)."),
@@ -43,8 +46,10 @@ ERRORS_SV: dict[str, tuple[str, str, str]] = {
     "missing_required_column": ("fil", "En obligatorisk kolumn saknas; meddelandet säger vilken och vilka rubriker som hittades.",
                                 "Lägg till kolumnen med en av de rubriker som står i tabellen ovan."),
     "duplicate_column": ("fil", "Samma kolumn förekommer två gånger.", "Ta bort den ena kolumnen."),
-    "empty_file": ("fil", "Filen är tom eller har bara rubrikraden.",
-                   "Skicka ingen fil när det inte finns något att rapportera; annars exportera igen."),
+    "empty_file": ("fil", "Filen är tom (0 byte eller bara tomma rader), eller arbetsboken har inget blad. "
+                          "En fil med bara rubrikraden är däremot en giltig leverans för en period utan "
+                          "händelser: den tas emot och syns som 'inga rader'.",
+                   "Exportera filen igen. Har ni inget att rapportera går det bra att skicka bara rubrikraden."),
     "ambiguous_date_format": ("fil", "Datum som 1/3/2024 kan vara både 1 mars och 3 januari, och inget datum i filen avgör saken.",
                               "Skriv datum som ÅÅÅÅ-MM-DD."),
     "mixed_date_formats": ("fil", "En kolumn blandar datumformat.", "Använd samma format i hela kolumnen, helst ÅÅÅÅ-MM-DD."),
@@ -66,6 +71,27 @@ ERRORS_SV: dict[str, tuple[str, str, str]] = {
     "internal_error": ("fil", "Ett fel i inläsningen, inte i er fil.", "Kontakta förvaltningen av EST-systemet."),
     "wrong_field_count": ("rad", "Raden har fler eller färre fält än rubrikraden (avklippt rad eller avgränsare i fritext).",
                           "Sätt fritext med avgränsare inom citattecken, eller skicka en hel fil."),
+    "unbalanced_quote": ("rad", "Ett citattecken (\") i början av ett fält stängs aldrig, så raderna efter slogs ihop "
+                                "med raden. Varje rad läses då för sig: raden med citattecknet läggs i karantän, de "
+                                "andra läses in som vanligt.",
+                         "Ta bort citattecknet eller stäng fältet med ett citattecken till, och skicka en rättad fil."),
+    "truncated_record": ("rad", "Filen tar slut mitt i sista raden: den slutar inne i ett fält inom citattecken, eller "
+                                "utan radbrytning efter sista raden, så raden kan vara avklippt (t.ex. en text som "
+                                "slutar mitt i ett ord).",
+                         "Skicka hela filen igen. En fil som Excel sparar slutar alltid med en radbrytning."),
+    "field_too_large": ("rad", "Ett fält har fler än 32 767 tecken, mer än en cell i Excel rymmer. Oftast har ett "
+                               "citattecken inte stängts.",
+                        "Kontrollera citattecknen på raden, eller korta texten."),
+    "nul_bytes": ("rad", "Raden innehåller NUL-tecken (byte 0), oftast efter en trasig överföring eller kopiering.",
+                  "Exportera filen igen och skicka den på nytt."),
+    "too_many_rows_quarantined": ("håll", "Så många rader gick inte att läsa att det inte kan vara enstaka fel: fler "
+                                          "än 20 % och tillräckligt många för att det ska synas (ett binomialtest på "
+                                          "1 % nivå; 1 fel av 4 rader räcker inte, 4 av 4 eller 6 av 10 gör det). "
+                                          "Troligen har exporten ändrats.",
+                                  "Skicka en rättad fil med samma filnamn. Är filen ändå rätt kan förvaltningen "
+                                  "godkänna den (make accept)."),
+    "suite_failed": ("håll", "Filen bryter mot en regel som gäller hela filen.",
+                     "Skicka en rättad fil med samma filnamn, eller be förvaltningen granska och godkänna den."),
     "missing_value": ("rad", "Ett obligatoriskt värde saknas.", "Fyll i värdet och skicka en rättad fil."),
     "invalid_date": ("rad", "Datumet finns inte (t.ex. 2021-02-30) eller kan inte läsas.", "Rätta datumet."),
     "implausible_date": ("rad", "Datumet ligger före år 2000 eller efter att filen kom in.", "Rätta datumet."),
@@ -89,9 +115,11 @@ _ROW_CODES_BY_TYPE = {"date": ["invalid_date", "implausible_date"], "timestamp":
 def _codes(feed: Feed) -> list[str]:
     codes = ["unknown_encoding", "unsupported_file_type", "missing_required_column", "duplicate_column", "empty_file"]
     if "csv" in feed.formats:
-        codes += ["wrong_delimiter", "wrong_field_count"]
+        codes += ["wrong_delimiter", "wrong_field_count", "unbalanced_quote", "truncated_record"]
     if "xlsx" in feed.formats:
         codes += ["not_a_spreadsheet"]
+    if {"csv", "xlsx"} & set(feed.formats):
+        codes += ["field_too_large", "nul_bytes"]
     if {"json", "geojson"} & set(feed.formats):
         codes += ["invalid_json", "invalid_record"]
     if any(c.type in ("date", "timestamp") for c in feed.file_columns):
@@ -126,7 +154,7 @@ def _codes(feed: Feed) -> list[str]:
     if feed.name == "police_deso":
         codes.append("invalid_format")
     seen: list[str] = []
-    for c in codes + ["internal_error"]:
+    for c in codes + ["too_many_rows_quarantined", "suite_failed", "internal_error"]:
         if c not in seen:
             seen.append(c)
     return seen
@@ -136,7 +164,7 @@ def _column_row(col: Column) -> str:
     aliases = ", ".join(f"`{a}`" for a in col.aliases) or ""
     required = "ja" if col.required else "nej (kolumnen får saknas)"
     blank = "ja" if col.nullable else "nej"
-    masked = " Fritext: personuppgifter maskeras." if col.masked else ""
+    masked = " Fritext." if col.masked else ""
     return (f"| `{col.header}` | {required} | {blank} | {aliases} | {TYPE_SV[col.type]} | "
             f"{col.description}{masked} |")
 
@@ -209,8 +237,9 @@ def _errors(feed: Feed) -> list[str]:
     lines = ["| kod | gäller | vad det betyder | vad ni gör |", "|---|---|---|---|"]
     for code in _codes(feed):
         level, what, todo = ERRORS_SV[code]
-        lines.append(f"| `{code}` | {'hela filen (inget läses in)' if level == 'fil' else 'raden (resten läses in)'} "
-                     f"| {what} | {todo} |")
+        where = {"fil": "hela filen (inget läses in)", "rad": "raden (resten läses in)",
+                 "håll": "hela filen hålls inne (raderna räknas inte ännu)"}[level]
+        lines.append(f"| `{code}` | {where} | {what} | {todo} |")
     return lines
 
 
@@ -228,18 +257,46 @@ def _drop_section(folder: str, example_name: str) -> list[str]:
         "## Så lämnar ni filen", "",
         f"Lägg filen i mappen `landing/{folder}/` (under pipelinens datamapp, t.ex. `data/landing/{folder}/`). "
         "Inläsningen startar av sig själv inom en minut.", "",
-        f"- Ge filen ett beskrivande namn, t.ex. `{example_name}`.",
+        f"- Ge filen ett beskrivande namn, t.ex. `{example_name}`. Filnamnet sparas som det är: skriv inga "
+        "personuppgifter i filnamnet.",
         "- Samma fil två gånger läses bara in en gång (innehållet jämförs, inte namnet).",
         "- En rättad fil skickas med **samma filnamn**: den ersätter då den tidigare versionen helt, och den "
         "gamla versionen syns som `superseded` i filregistret. Om den rättade filen inte kan läsas ligger den "
         "gamla kvar.",
         "- Skriv gärna till ett tillfälligt namn (`.part`, `.tmp`) och byt namn när filen är klar; sådana filer "
         "och dolda filer (`.`, `~$`) läses inte.",
-        "- Originalfilen sparas oförändrad i arkivet. Fritext granskas innan den sparas i databasen: "
-        "personnummer och samordningsnummer, telefonnummer, e-postadresser och registreringsnummer ersätts med "
-        "`[personnummer]`, `[telefon]`, `[e-post]` och `[regnr]`. Skriv ändå aldrig namn eller personuppgifter.",
+        "- Originalfilen sparas oförändrad i arkivet. All text granskas innan den sparas i databasen, i varje "
+        "kolumn (inte bara fritext) och i felmeddelanden och karantän: personnummer och samordningsnummer, "
+        "telefonnummer, e-postadresser och registreringsnummer ersätts med `[personnummer]`, `[telefon]`, "
+        "`[e-post]` och `[regnr]`. **Namn känns inte igen och maskeras inte**: skriv aldrig namn eller andra "
+        "personuppgifter.",
         "- Varje rad kan spåras till filen och radnumret (som i Excel: rubrikraden är rad 1, titelrader räknas med). "
         "Rader med fel läggs i karantän med fil, rad, kolumn och orsak; resten av filen läses in.",
+    ]
+
+
+def _identity_section(feed: Feed) -> list[str]:
+    if not feed.record_key:
+        return []
+    return [
+        "## Samma post igen", "",
+        f"En post identifieras av {feed.record_key_sv}. Kommer samma post igen, i en annan fil, under ett "
+        "annat namn eller i en annan teckenkodning, räknas den ändå en gång: den senaste leveransen gäller, så en "
+        "rättad post ersätter den gamla. Antalet upprepade rader syns i filregistret (`rows_repeated`). "
+        "Id-värden jämförs utan hänsyn till stora/små bokstäver och mellanslag.", "",
+    ]
+
+
+def _held_section() -> list[str]:
+    return [
+        "## Filer som hålls inne", "",
+        "Går så många rader inte att läsa att det inte kan vara enstaka fel (fler än 20 % av raderna, och så "
+        "många att slumpen inte förklarar det), eller bryter filen mot en regel för hela filen, hålls filen inne: "
+        "`status = held` i filregistret med orsaken i `hold_code` och `message`. Raderna i karantän syns som "
+        "vanligt, men filens övriga rader räknas inte förrän en rättad fil kommer med **samma filnamn** (den "
+        "ersätter den inhållna) eller förvaltningen godkänner filen. Andra filer och flöden läses in och "
+        "redovisas som vanligt under tiden. Var filen en rättelse av en tidigare fil gäller den tidigare tills "
+        "vidare.", "",
     ]
 
 
@@ -253,13 +310,15 @@ def feed_page(feed: Feed) -> str:
         "## Format", "", *_format_section(feed), "",
         *(["## Att tänka på", "", *[f"- {n}" for n in feed.notes_sv], ""] if feed.notes_sv else []),
         *_table_section(feed, "## Kolumner"), "",
+        *_identity_section(feed),
         "Datum: ett format per kolumn och fil, ÅÅÅÅ-MM-DD (rekommenderas), D/M/ÅÅÅÅ (svenskt, dag först) eller "
         "ÅÅÅÅMMDD, med eller utan tid (`22:14`). Excel-celler formaterade som datum går också bra.", "",
         "## Exempel", "", *_example(feed), "",
+        *_held_section(),
         "## Fel ni kan få", "",
-        "Felen syns i filregistret (`raw.file_registry`, kolumnerna `status`, `error_code`, `message`) och i "
-        "karantänen (`raw.quarantine`, kolumnerna `reason_code`, `reason`). Meddelandet anger alltid filen, och för "
-        "radfel raden, kolumnen och värdet.", "",
+        "Felen syns i filregistret (`raw.file_registry`, kolumnerna `status`, `error_code` eller `hold_code`, "
+        "`message`) och i karantänen (`raw.quarantine`, kolumnerna `reason_code`, `reason`). Meddelandet anger "
+        "alltid filen, och för radfel raden, kolumnen och värdet.", "",
         *_errors(feed), "",
     ]
     return "\n".join(lines)
@@ -319,8 +378,17 @@ def index_page() -> str:
         "övriga filer läses in ändå.",
         "- Enskilda felaktiga rader läggs i karantän med fil, rad, kolumn och orsak; resten av filen läses in. "
         "För varje fil gäller: rader in = inlästa rader + rader i karantän.",
-        "- En fil med bara rubrikrad avvisas (`empty_file`): skicka ingen fil när ni inte har något att rapportera.",
-        "- Personuppgifter i fritext maskeras innan något sparas i databasen; originalfilen finns bara i arkivet.",
+        "- En fil med bara rubrikraden tas emot som en leverans för en period utan händelser och syns som "
+        "\"inga rader\" i filregistret. En tom fil (0 byte) avvisas (`empty_file`).",
+        "- Samma post i en ny fil (vilket filnamn eller vilken teckenkodning som helst) räknas en gång; den senaste "
+        "leveransen gäller. Vad som identifierar en post står på varje flödes sida.",
+        "- En fil där för många rader inte går att läsa hålls inne (`status = held`) tills en rättad fil kommer "
+        "med samma namn eller förvaltningen godkänner den; allt annat läses in som vanligt under tiden.",
+        "- Personuppgifter (personnummer, samordningsnummer, telefonnummer, e-postadresser, registreringsnummer) "
+        "maskeras i alla kolumner och i felmeddelanden innan något sparas i databasen; originalfilen finns bara i "
+        "arkivet. Namn känns inte igen: skriv aldrig namn.",
+        "- Filen ska sluta med en radbrytning (det gör den när Excel sparar den); annars kan sista raden inte skiljas "
+        "från en avklippt fil och läggs i karantän (`truncated_record`).",
         "- Datum: ÅÅÅÅ-MM-DD rekommenderas. D/M/ÅÅÅÅ och ÅÅÅÅMMDD går bra när filen är entydig.", "",
     ]
     return "\n".join(lines)

@@ -18,11 +18,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass
+import os
+import time
 from datetime import datetime
+from typing import Any
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 
 from est_pipeline.ingest.gis import SHAPEFILE_PARTS, shapefile_parts, sidecar_suffix
 from est_pipeline.settings import get_settings
@@ -43,9 +47,27 @@ class LandedFile:
     arrived_at: datetime
 
 
+_SETTINGS: dict[tuple[tuple[str, str], ...], tuple[float, Any]] = {}
+
+
+def settings() -> Any:
+    """``get_settings()``, cached for a few seconds per environment: an ingest of ten
+    thousand files would otherwise read settings.toml three times per file."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("EST_")))
+    now = time.monotonic()
+    hit = _SETTINGS.get(key)
+    if hit is not None and now - hit[0] < 5:
+        return hit[1]
+    value = get_settings()
+    _SETTINGS.clear()
+    _SETTINGS[key] = (now, value)
+    return value
+
+
 def local_now() -> datetime:
     """Wall-clock time in the pipeline's time zone, naive (as raw TIMESTAMP columns are)."""
-    return datetime.now(ZoneInfo(get_settings().timezone)).replace(tzinfo=None, microsecond=0)
+    # Microseconds kept: "the latest delivery wins" must order two runs in the same second.
+    return datetime.now(ZoneInfo(settings().timezone)).replace(tzinfo=None)
 
 
 def is_ingestible(path: Path) -> bool:
@@ -59,7 +81,7 @@ def is_ingestible(path: Path) -> bool:
 def landing_files(folder: str, sidecars: bool = True) -> list[Path]:
     """Every file in the landing folder; ``sidecars=False`` leaves out the parts of a
     shapefile beside its ``.shp`` (they are read, hashed and archived with it)."""
-    files = files_in(get_settings().landing_dir / folder)
+    files = files_in(settings().landing_dir / folder)
     if sidecars:
         return files
     return [p for p in files if not is_sidecar(p)]
@@ -126,10 +148,10 @@ def content_hash(path: Path) -> str:
 
 
 def describe(folder: str, path: Path) -> LandedFile:
-    root = get_settings().landing_dir / folder
+    root = settings().landing_dir / folder
     stat = path.stat()
     parts = parts_of(path)
-    tz = ZoneInfo(get_settings().timezone)
+    tz = ZoneInfo(settings().timezone)
     mtime = max([stat.st_mtime, *(p.stat().st_mtime for p in parts.values())])
     arrived = datetime.fromtimestamp(mtime, tz).replace(tzinfo=None, microsecond=0)
     return LandedFile(
@@ -153,11 +175,41 @@ def _copy(source: Path, target: Path) -> None:
 def archive(file: LandedFile) -> Path:
     """Keep the file exactly as it came (a shapefile with its parts, under the same
     prefix); the archive is the only place PII may remain."""
-    target = get_settings().archive_dir / file.folder / f"{file.content_hash[:16]}_{file.name.replace('/', '__')}"
+    target = settings().archive_dir / file.folder / f"{file.content_hash[:16]}_{file.name.replace('/', '__')}"
     _copy(file.path, target)
     for part in parts_of(file.path).values():
         _copy(part, target.with_name(target.name[: -len(file.path.suffix)] + part.name[len(file.path.stem):]))
     return target
+
+
+class Known:
+    """What the registry already holds for a landing folder, to decide what to skip.
+
+    A file is skipped when its content is already in effect (loaded or held, under any
+    name), or when the same name with the same content was already recorded (a refused
+    file is not refused twice). A refused content under a NEW name is recorded again:
+    the partner must see that this delivery was refused too (every empty file has the
+    same hash, so an empty correction of a loaded file would otherwise vanish unseen).
+    """
+
+    def __init__(self, in_effect: set[str], seen: set[tuple[str, str]]) -> None:
+        self.in_effect = in_effect
+        self.seen = seen
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, folder: str) -> "Known":
+        rows = con.execute(
+            "SELECT file_name, content_hash, status FROM raw.file_registry WHERE feed = ?", [folder]).fetchall()
+        return cls({h for _, h, status in rows if status in ("loaded", "held")}, {(n, h) for n, h, _ in rows})
+
+    def skip(self, file: LandedFile) -> bool:
+        return file.content_hash in self.in_effect or (file.name, file.content_hash) in self.seen
+
+    def add(self, file: LandedFile, in_effect: bool = True) -> None:
+        """A file of this run: its content is in effect unless it was refused."""
+        if in_effect:
+            self.in_effect.add(file.content_hash)
+        self.seen.add((file.name, file.content_hash))
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection, folder: str) -> set[str]:
@@ -165,17 +217,33 @@ def known_hashes(con: duckdb.DuckDBPyConnection, folder: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def current_versions_many(
+    con: duckdb.DuckDBPyConnection, folder: str, names: list[str]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """{file name: [(file_name, content_hash, status)]} of the registry rows in effect
+    (loaded, held or rejected) under each of ``names``, in one query."""
+    if not names:
+        return {}
+    con.register("_names", pa.table({"file_name": pa.array(sorted(set(names)), pa.string())}))
+    try:
+        rows = con.execute(
+            "SELECT file_name, content_hash, status FROM raw.file_registry "
+            "WHERE feed = ? AND status IN ('loaded', 'held', 'rejected') "
+            "AND file_name IN (SELECT file_name FROM _names)", [folder]).fetchall()
+    finally:
+        con.unregister("_names")
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for name, content_hash, status in rows:
+        out.setdefault(name, []).append((name, content_hash, status))
+    return out
+
+
 def current_versions(
     con: duckdb.DuckDBPyConnection, folder: str, names: tuple[str, ...] | list[str]
 ) -> list[tuple[str, str, str]]:
     """(file_name, content_hash, status) of the registry rows a new file under any of
     ``names`` replaces (the names that fill one table)."""
-    marks = ", ".join("?" for _ in names)
-    return con.execute(
-        "SELECT file_name, content_hash, status FROM raw.file_registry "
-        f"WHERE feed = ? AND file_name IN ({marks}) AND status IN ('loaded', 'rejected')",
-        [folder, *names],
-    ).fetchall()
+    return [v for vs in current_versions_many(con, folder, list(names)).values() for v in vs]
 
 
 @dataclass
@@ -191,20 +259,61 @@ class RegistryEntry:
     message: str | None
     error_code: str | None
     rows_repeated: int | None = None
+    hold_code: str | None = None
+
+
+_ENTRY_SCHEMA = pa.schema([
+    ("feed", pa.string()), ("file_name", pa.string()), ("content_hash", pa.string()),
+    ("size_bytes", pa.int64()), ("arrived_at", pa.timestamp("us")), ("archived_path", pa.string()),
+    ("loaded_at", pa.timestamp("us")), ("status", pa.string()), ("rows_in", pa.int32()),
+    ("rows_loaded", pa.int32()), ("rows_quarantined", pa.int32()), ("pii_masked", pa.int32()),
+    ("message", pa.string()), ("error_code", pa.string()), ("rows_repeated", pa.int32()),
+    ("hold_code", pa.string()),
+])
+
+
+def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[RegistryEntry]) -> None:
+    """Registry rows for many files in one statement."""
+    if not entries:
+        return
+    table = pa.Table.from_pylist([
+        {"feed": e.file.folder, "file_name": e.file.name, "content_hash": e.file.content_hash,
+         "size_bytes": e.file.size, "arrived_at": e.file.arrived_at, "archived_path": str(e.archived_path),
+         "loaded_at": e.loaded_at, "status": e.status, "rows_in": e.rows_in, "rows_loaded": e.rows_loaded,
+         "rows_quarantined": e.rows_quarantined, "pii_masked": e.pii_masked, "message": e.message,
+         "error_code": e.error_code, "rows_repeated": e.rows_repeated, "hold_code": e.hold_code}
+        for e in entries
+    ], schema=_ENTRY_SCHEMA)
+    con.register("_entries", table)
+    try:
+        cols = ", ".join(_ENTRY_SCHEMA.names)
+        con.execute(f"INSERT INTO raw.file_registry ({cols}) SELECT {cols} FROM _entries")
+    finally:
+        con.unregister("_entries")
 
 
 def insert_entry(con: duckdb.DuckDBPyConnection, e: RegistryEntry) -> None:
-    con.execute(
-        "INSERT INTO raw.file_registry (feed, file_name, content_hash, size_bytes, arrived_at, "
-        "archived_path, loaded_at, status, rows_in, rows_loaded, rows_quarantined, pii_masked, "
-        "message, superseded_by, error_code, rows_repeated) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-        [
-            e.file.folder, e.file.name, e.file.content_hash, e.file.size, e.file.arrived_at,
-            str(e.archived_path), e.loaded_at, e.status, e.rows_in, e.rows_loaded,
-            e.rows_quarantined, e.pii_masked, e.message, e.error_code, e.rows_repeated,
-        ],
-    )
+    insert_entries(con, [e])
+
+
+def supersede_versions(
+    con: duckdb.DuckDBPyConnection,
+    folder: str,
+    table: str,
+    old: list[tuple[str, str, str]],
+    new_hash: str,
+) -> int:
+    """Retire the given older versions: their rows leave ``raw.<table>`` (and
+    ``held.<table>``), their registry rows become superseded by ``new_hash``."""
+    for name, old_hash, _status in old:
+        for schema in ("raw", "held"):
+            con.execute(f"DELETE FROM {schema}.{table} WHERE _content_hash = ? AND _file_name = ?", [old_hash, name])
+        con.execute(
+            "UPDATE raw.file_registry SET status = 'superseded', superseded_by = ? "
+            "WHERE feed = ? AND file_name = ? AND content_hash = ?",
+            [new_hash, folder, name, old_hash],
+        )
+    return len(old)
 
 
 def supersede(
@@ -214,37 +323,12 @@ def supersede(
     table: str,
     new_hash: str,
 ) -> int:
-    """Retire older versions of a table's files (any of ``names``): their rows leave
-    ``table``; returns how many."""
-    old = current_versions(con, folder, names)
-    for name, old_hash, _status in old:
-        con.execute(
-            f"DELETE FROM raw.{table} WHERE _content_hash = ? AND _file_name = ?", [old_hash, name]
-        )
-        con.execute(
-            "UPDATE raw.file_registry SET status = 'superseded', superseded_by = ? "
-            "WHERE feed = ? AND file_name = ? AND content_hash = ?",
-            [new_hash, folder, name, old_hash],
-        )
-    return len(old)
+    """Retire older versions of a table's files (any of ``names``); returns how many."""
+    return supersede_versions(con, folder, table, current_versions(con, folder, names), new_hash)
 
 
-def count_repeats(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], name: str, content_hash: str) -> int:
-    """Rows of the file just written whose record key was delivered before: by another
-    file still loaded, or by an earlier row of the same file."""
-    same = " AND ".join(f'o."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
-    keys = ", ".join(f'"{k}"' for k in key)
-    return con.execute(
-        f"""
-        WITH n AS (
-            SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY _row_number) AS nth
-            FROM raw.{table} WHERE _content_hash = ? AND _file_name = ?
-        )
-        SELECT count(*) FROM n
-        WHERE nth > 1 OR EXISTS (
-            SELECT 1 FROM raw.{table} AS o
-            WHERE NOT (o._content_hash = n._content_hash AND o._file_name = n._file_name) AND {same}
-        )
-        """,
-        [content_hash, name],
-    ).fetchall()[0][0]  # fetchall: a fetchone() result stays open and blocks the next statement
+def held_files(con: duckdb.DuckDBPyConnection, folder: str) -> dict[str, str]:
+    """{file name: hold code} of the folder's files that are held."""
+    return dict(con.execute(
+        "SELECT file_name, hold_code FROM raw.file_registry WHERE feed = ? AND status = 'held' ORDER BY file_name",
+        [folder]).fetchall())

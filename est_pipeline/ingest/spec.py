@@ -28,6 +28,7 @@ PROVENANCE_COLUMNS = (
     ("_content_hash", "VARCHAR"),
     ("_row_number", "INTEGER"),
     ("_loaded_at", "TIMESTAMP"),
+    ("_record_key", "VARCHAR"),
 )
 
 
@@ -61,8 +62,11 @@ class Column:
     #: A blank value is allowed (else the row is quarantined as missing_value).
     nullable: bool = False
     aliases: tuple[str, ...] = ()
-    #: Free text screened for personal data before it is written.
+    #: Free text where partners write comments: screened for personal data like every text
+    #: column, and called out as free text in the partner documentation.
     masked: bool = False
+    #: Screened for personal data before it is written (every text column but geometry).
+    screened: bool = True
     #: Dates that may lie in the future (planned end of an intervention).
     future_ok: bool = False
     #: Feed-specific typing of the cell text, replacing the generic one for this
@@ -110,11 +114,17 @@ class Feed:
     row_hook: Callable[[dict[str, Any], dict[str, Any], datetime], None] | None = None
     #: Coordinate pairs to check: (north/lat column, east/lon column, system).
     coordinates: tuple[tuple[str, str, str], ...] = ()
-    #: The record's identity across deliveries (the partner's own id). A row whose key was
-    #: already delivered (in another file, or earlier in the same file) is a repeat: it is
-    #: loaded, counted in the registry's ``rows_repeated``, and dbt keeps only the latest
-    #: delivery of each key, so a re-export never counts a record twice.
+    #: The record's identity across deliveries: the partner's own id where there is one,
+    #: otherwise the columns that make a record (a content key). A row whose key was
+    #: already delivered (in another file under any name or encoding, or earlier in the same
+    #: file) is a repeat: it is loaded, counted in the registry's ``rows_repeated``, and dbt
+    #: keeps only the latest delivery of each key, so a re-export never counts a record
+    #: twice and a corrected record supersedes the old one. Stored as ``_record_key``, an
+    #: md5 of the key's values as they came (before masking, trimmed, case and inner
+    #: whitespace ignored for text).
     record_key: tuple[str, ...] = ()
+    #: Partner-facing sentence on what identifies a record (documentation).
+    record_key_sv: str = ""
     title_sv: str = ""
     partner_sv: str = ""
     notes_sv: tuple[str, ...] = field(default_factory=tuple)

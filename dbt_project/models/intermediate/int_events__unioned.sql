@@ -1,13 +1,27 @@
 {#- Every area-level event of the four located feeds in one shape (police local incidents,
-    municipal fault reports and field observations, housing cases). A row re-delivered in a
-    later file (same source id) is kept once: the most recently loaded wins. The events API
-    and the DeSO extract are not here: they are context, never area-level events. -#}
+    municipal fault reports and field observations, housing cases). A record delivered again
+    (same record identity, ingest's _record_key: the partner's id, or for field observations
+    the date, place and observation type) in any file, under any name or encoding, is kept
+    once: the most recently loaded delivery wins, so a corrected record supersedes the old
+    one. The events API and the DeSO extract are not here: they are context, never area-level
+    events.
+
+    source_event_id is the partner's id as stored; an id that held personal data was masked
+    at ingest ("[personnummer]"), so for such an id the record key stands in: two different
+    masked ids never become one event. -#}
+
+{%- set masked = "regexp_matches({0}, '\\[(personnummer|telefon|e-post|regnr)\\]')" -%}
 
 with police_local as (
     select
         'police_local' as source,
         'police' as partner,
-        coalesce(incident_number, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        case
+            when incident_number is null then coalesce(_record_key, _content_hash || ':' || cast(_row_number as varchar))
+            when {{ masked.format('incident_number') }} then coalesce(_record_key, incident_number || ':' || _content_hash || ':' || cast(_row_number as varchar))
+            else incident_number
+        end as source_event_id,
+        coalesce(_record_key, incident_number, _content_hash || ':' || cast(_row_number as varchar)) as record_key,
         incident_type as source_type,
         occurred_at as event_at,
         true as has_time_of_day,
@@ -27,7 +41,12 @@ fault_reports as (
     select
         'fault_reports' as source,
         'municipality' as partner,
-        coalesce(case_number, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        case
+            when case_number is null then coalesce(_record_key, _content_hash || ':' || cast(_row_number as varchar))
+            when {{ masked.format('case_number') }} then coalesce(_record_key, case_number || ':' || _content_hash || ':' || cast(_row_number as varchar))
+            else case_number
+        end as source_event_id,
+        coalesce(_record_key, case_number, _content_hash || ':' || cast(_row_number as varchar)) as record_key,
         case_type as source_type,
         registered_at as event_at,
         true as has_time_of_day,
@@ -48,6 +67,7 @@ field_observations as (
         'field_observations' as source,
         'municipality' as partner,
         observation_id as source_event_id,
+        observation_id as record_key,
         observation_type as source_type,
         -- An evening, not a moment: the date is kept, the time of day is unknown.
         cast(observed_on as timestamp) as event_at,
@@ -68,7 +88,12 @@ property_incidents as (
     select
         'property_incidents' as source,
         'housing' as partner,
-        coalesce(case_id, _content_hash || ':' || cast(_row_number as varchar)) as source_event_id,
+        case
+            when case_id is null then coalesce(_record_key, _content_hash || ':' || cast(_row_number as varchar))
+            when {{ masked.format('case_id') }} then coalesce(_record_key, case_id || ':' || _content_hash || ':' || cast(_row_number as varchar))
+            else case_id
+        end as source_event_id,
+        coalesce(_record_key, case_id, _content_hash || ':' || cast(_row_number as varchar)) as record_key,
         case_type as source_type,
         occurred_at as event_at,
         true as has_time_of_day,
@@ -98,7 +123,7 @@ latest as (
     select *
     from unioned
     qualify row_number() over (
-        partition by source, source_event_id
+        partition by source, record_key
         order by _loaded_at desc, _file_name desc, _row_number desc
     ) = 1
 )

@@ -13,6 +13,7 @@ renamed as (
         longitud as longitude,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

@@ -4,8 +4,9 @@ with source as (
 
 renamed as (
     select
-        -- No natural key in the form: the row of the file it came in is the observation.
-        _content_hash || ':' || cast(_row_number as varchar) as observation_id,
+        -- No id in the form: an observation is its content key (date, place, observation
+        -- type; ingest's _record_key), so the same observation sent again is one event.
+        coalesce(_record_key, _content_hash || ':' || cast(_row_number as varchar)) as observation_id,
         datum as observed_on,
         upper({{ clean_text('plats_id') }}) as place_id,
         {{ clean_text('plats') }} as place_name,
@@ -16,6 +17,7 @@ renamed as (
         {{ clean_text('kommentar') }} as comment,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

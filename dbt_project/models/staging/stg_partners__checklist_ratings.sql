@@ -17,6 +17,7 @@ renamed as (
         inskickad as submitted_at,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

@@ -28,6 +28,7 @@ renamed as (
         {{ clean_text('beskrivning') }} as description,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

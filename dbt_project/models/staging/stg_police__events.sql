@@ -17,6 +17,7 @@ renamed as (
         coalesce(is_summary, false) as is_summary,
         _file_name,
         _content_hash,
+        _record_key,
         _row_number,
         _loaded_at
     from source

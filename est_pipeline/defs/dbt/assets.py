@@ -43,7 +43,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from est_pipeline.defs.dbt.checks import check_description
 from est_pipeline.defs.dbt.project import get_dbt_project, prepare_manifest
 from est_pipeline.defs.partitions import window_vars, weekly_partitions
-from est_pipeline.lib.warehouse import connect
+from est_pipeline.lib.warehouse import connect, wait_until_writable
 from est_pipeline.settings import export_dbt_environment
 
 #: dbt tags of partitioned model sets; everything else runs unpartitioned.
@@ -158,6 +158,10 @@ def run_dbt(
     model's materialisation has been reported, so Dagster's record matches the warehouse.
     """
     export_dbt_environment()
+    # dbt opens the warehouse itself and fails at once on another process's lock (an
+    # analyst's session): wait for it here with the same bounded back-off as every other
+    # writer, and fail with a message that names the holder.
+    wait_until_writable()
     # A test that spans both sets (a weekly mart's relationship to a staging model) must run
     # with the weekly set, when both of its models exist. dbt's default "eager" selection
     # would also run it with the unpartitioned set, before the weekly table exists.

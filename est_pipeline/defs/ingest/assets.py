@@ -22,12 +22,28 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
+#: Files listed one by one in the ``files`` metadata table at most: a backfill of
+#: thousands of files is summed up, and every file that needs attention comes first.
+LISTED_FILES = 100
+
+
+def _attention(f) -> int:  # type: ignore[no-untyped-def]
+    """Sort order: refused and held files first, then files with quarantined rows or
+    repeats, then the rest."""
+    if f.status in ("rejected", "held"):
+        return 0
+    if f.rows_quarantined or f.rows_repeated or f.superseded:
+        return 1
+    return 2
+
+
 def files_table(result: FolderResult) -> str:
     lines = [
         "| file | status | rows in | loaded | quarantined | repeats | pii masked | note |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for f in result.files:
+    new = sorted((f for f in result.files if f.status != "skipped"), key=_attention)
+    for f in new[:LISTED_FILES]:
         note = f.message or ""
         if f.superseded:
             note = f"supersedes previous version. {note}"
@@ -35,8 +51,14 @@ def files_table(result: FolderResult) -> str:
             note += f" extra columns ignored: {', '.join(f.extra_columns)}"
         note = note.replace("|", "\\|").replace("\n", " ")
         pii = sum(f.pii.values())
-        lines.append(f"| {f.file_name} | {f.status}{' (' + f.error_code + ')' if f.error_code else ''} | "
+        code = f.error_code or f.hold_code
+        lines.append(f"| {f.file_name} | {f.status}{' (' + code + ')' if code else ''} | "
                      f"{f.rows_in} | {f.rows_loaded} | {f.rows_quarantined} | {f.rows_repeated} | {pii} | {note.strip()} |")
+    if len(new) > LISTED_FILES:
+        lines.append(f"| … {len(new) - LISTED_FILES} more new files (see raw.file_registry) | | | | | | | |")
+    skipped = result.count("skipped")
+    if skipped:
+        lines.append(f"| {skipped} files already known | skipped | | | | | | |")
     return "\n".join(lines)
 
 
@@ -44,6 +66,8 @@ def feed_metadata(result: FolderResult) -> dict[str, object]:
     return {
         "files_seen": len(result.files),
         "files_loaded": result.count("loaded"),
+        "files_held": result.count("held"),
+        "files_still_held": len(result.still_held),
         "files_skipped": result.count("skipped"),
         "files_superseded": sum(f.superseded for f in result.files),
         "files_rejected": result.count("rejected"),
@@ -101,9 +125,10 @@ def reference_assets(context: dg.AssetExecutionContext):
         # Files with an unknown name belong to no table; they are reported (refused)
         # once, on the first reference asset.
         part = FolderResult(result.folder, [
-            f for f in result.files if f.table == feed.table or (i == 0 and f.table is None)])
+            f for f in result.files if f.table == feed.table or (i == 0 and f.table is None)],
+            still_held={n: c for n, c in result.still_held.items() if n in feed.file_names})
         yield dg.MaterializeResult(asset_key=key, metadata=feed_metadata(part))
-        yield from check_results(key, part)
+        yield from check_results(key, part, table=feed.table)
     unknown = [f for f in result.files if f.table is None]
     if unknown:
         context.log.warning("reference files refused: " + json.dumps(

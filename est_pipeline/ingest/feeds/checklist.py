@@ -36,6 +36,9 @@ FEED = Feed(
     delimiter=";",
     encodings=("utf-8", "cp1252"),
     event_date=("vecka",),
+    # The form's grain: one rating per partner, area (and place), item and week.
+    record_key=("vecka", "partner", "omrades_id", "plats_id", "checklistpunkt"),
+    record_key_sv="Vecka, Partner, Områdes-ID, Plats-ID och Checklistpunkt (en bedömning per samverkanspart, område, plats, punkt och vecka)",
     title_sv="Checklista (veckans bedömningar)",
     partner_sv="Kommunen, polisen och fastighetsbolaget",
     notes_sv=(

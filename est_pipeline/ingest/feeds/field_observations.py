@@ -12,6 +12,9 @@ FEED = Feed(
     delimiter=";",
     encodings=("utf-8", "cp1252"),
     event_date=("datum",),
+    # No id in the form: an observation is one place, one evening, one kind of observation.
+    record_key=("datum", "plats_id", "observation"),
+    record_key_sv="Datum, Plats-ID och Observation (formuläret har inget id: en rad per plats, kväll och slags observation)",
     title_sv="Fältobservationer (kommunens fältarbetare)",
     partner_sv="Kommunen",
     notes_sv=("Observationerna är sammanräknade per plats och kväll. Skriv aldrig namn.",),

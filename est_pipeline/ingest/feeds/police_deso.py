@@ -21,6 +21,7 @@ FEED = Feed(
     null_tokens=("NA",),
     event_date=("brottsdatum", "inskrivningsdatum"),
     record_key=("id",),
+    record_key_sv="Id",
     title_sv="Anmälda brott kodade till DeSO (polisen)",
     partner_sv="Polisen",
     notes_sv=(

@@ -84,6 +84,7 @@ FEED = Feed(
     encodings=("utf-8",),
     event_date=("incident_at", "published_at"),
     record_key=("id",),
+    record_key_sv="id",
     coordinates=(("gps_lat", "gps_lon", "wgs84"),),
     row_hook=row_hook,
     title_sv="Polisens händelser (öppna API:et, JSON)",

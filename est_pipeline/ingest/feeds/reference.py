@@ -142,7 +142,7 @@ AREAS = Feed(
                description="Kommunkod, fyra siffror (t.ex. 1880). Kan utelämnas: den följer av DeSO-koderna"),
         Column("municipality_name", "municipality_name", aliases=("Kommun", "Kommunnamn"), required=False,
                nullable=True, description="Kommunens namn. Kan utelämnas"),
-        Column("geometry_wkt", "geometry", parse=area_geometry_wkt,
+        Column("geometry_wkt", "geometry", parse=area_geometry_wkt, screened=False,
                description=_GEOMETRY_SV + ". Ett område är en yta (Polygon eller MultiPolygon)"),
     ),
 )
@@ -155,7 +155,7 @@ PLACES = Feed(
         Column("place_name", "place_name", aliases=("Platsnamn", "name", "namn"), description="Platsens namn"),
         Column("place_type", "place_type", description="public eller semi_public"),
         Column("place_kind", "place_kind", description=", ".join(PLACE_KINDS)),
-        Column("geometry_wkt", "geometry", parse=geometry_wkt, description=_GEOMETRY_SV),
+        Column("geometry_wkt", "geometry", parse=geometry_wkt, screened=False, description=_GEOMETRY_SV),
     ),
 )
 ADDRESSES = Feed(

@@ -1,0 +1,551 @@
+"""Inference that learns the noise from the control areas: placebo schedules.
+
+Why: with three treated areas out of fourteen, every cluster bootstrap fails. The robust
+estimator's per-area terms come almost only from the treated areas, a studentised sum of
+three terms can never exceed √3, and the bootstrap interval is (0, ∞) nearly every time.
+With more treated areas but few areas in all (14–20), the bootstrap is still too
+conservative (size 1–3%): its per-area terms are not re-studentised the way the real
+statistic is. The information about "how big is the noise" is in the *untreated* areas,
+and this module takes it from there, after Conley & Taber (2011), Ferman & Pinto (2019) and
+the randomization inference of MacKinnon & Webb (2020).
+
+* Each treated area has a **schedule**: the weeks whose counts are imputed (``target``)
+  and the weeks left out of its own area effect (``exclude``: its treated weeks; for the
+  pre-trend test also the weeks just before the start).
+* A **placebo** gives a control area (never treated by this type) the schedule of a
+  treated area, takes those weeks out of the untreated fit and imputes them, exactly as the
+  estimator does for the treated area (one Newton step plus exact alternating updates,
+  matching full refits to a few hundredths of a count: :class:`Refitter`).
+* The statistic is studentised, ``t = Σ (y − r·m̂) / √V``, with ``V`` from a
+  negative-binomial variance function ``σ²μ + κμ²`` fitted on the untreated cells (area
+  effects, week effects and their errors included). Studentising is what makes areas of
+  different size comparable (Ferman & Pinto); the placebos then check and calibrate it.
+
+Two references, by design (the pipeline picks; see ``inference.py``):
+
+* :class:`AssignmentTest` (randomization inference, few treated areas): ``|t|`` over
+  assignments of the treated schedules to distinct control areas, all of them when there
+  are few, else a seeded sample. Exact when the studentised placebo sums are exchangeable
+  with the treated ones; no normal approximation.
+* :class:`CalibratedTest` (more treated areas, when assignments would use up the control
+  areas): ``V`` scaled by the mean of e²/V over (control area, treated schedule) pairs, and
+  a t reference whose degrees of freedom reflect how many control areas the scale was
+  learnt from (Satterthwaite). The scale absorbs what the variance function misses, e.g.
+  serially correlated weeks.
+
+Both invert into intervals. An assignment test with fewer than 19 assignments cannot reject
+at 5%, and a statistic can stay below the critical value however large the ratio (very
+short or very noisy schedules): then the bound is infinite and the pipeline reports that
+the data cannot tell, never the interval.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from scipy.optimize import brentq
+
+#: Enumerate every assignment when there are at most this many; otherwise sample.
+MAX_ENUMERATED = 2_000
+#: A 5% test needs at least 19 assignments besides the observed one.
+MIN_ASSIGNMENTS = 19
+#: Placebo pairs used to calibrate the variance scale (a seeded sample beyond this).
+MAX_CALIBRATION_PAIRS = 400
+_LOG_SEARCH = 12.0  # as in the bootstrap: beyond a ratio of e^12 the data do not bound it
+_CHUNK = 64
+#: Alternating updates after the Newton step (the imputed totals then match exact refits
+#: to a few hundredths of a count, also when several areas leave the same weeks).
+_SWEEPS = 4
+
+
+# --- the untreated fit as dense arrays, and the variance function ---------------------------
+
+
+def _fit_variance(mean: np.ndarray, sq: np.ndarray, var_delta: np.ndarray, area: np.ndarray) -> tuple[float, float]:
+    """(σ², κ) of Var(y) = σ²μ + κμ² from out-of-sample residuals, one equation per area.
+
+    ``mean`` is the leave-area-out mean; it carries the week effects' error (variance
+    ``var_delta``), so E[sq] = Var(y) + μ² var_delta. Per-cell regressions on ``mean`` are
+    biased by that error (errors in variables); the area sums over weeks are not, so the
+    fit is area-level least squares of Σsq/Σμ on (1, Σμ²/Σμ).
+    """
+    mu1 = mean * np.exp(-var_delta / 2)
+    mu2 = mean**2 * np.exp(-var_delta)
+    excess = sq - mu2 * var_delta
+    n_a = int(area.max()) + 1
+    s1 = np.bincount(area, weights=mu1, minlength=n_a)
+    s2 = np.bincount(area, weights=mu2, minlength=n_a)
+    se = np.bincount(area, weights=excess, minlength=n_a)
+    ok = s1 > 0
+    x, z = s2[ok] / s1[ok], se[ok] / s1[ok]
+    if ok.sum() >= 3 and np.ptp(x) > 0:
+        A = np.stack([np.ones_like(x), x], axis=1)
+        sigma2, kappa = (float(c) for c in np.linalg.lstsq(A, z, rcond=None)[0])
+    else:
+        sigma2, kappa = float(se.sum() / s1.sum()), 0.0
+    if kappa < 0:
+        kappa, sigma2 = 0.0, float(se.sum() / s1.sum())
+    if sigma2 <= 0:
+        sigma2 = 1e-3
+        kappa = max(float((se.sum() - sigma2 * s1.sum()) / s2.sum()), 0.0)
+    return sigma2, kappa
+
+
+class Grid:
+    """The untreated fit of one type laid out as dense area × week arrays.
+
+    Built once per untreated fit; every placebo and the observed statistic are computed
+    from it.
+    """
+
+    def __init__(self, panel, model):
+        A, T = panel.n_areas, int(panel.week.max()) + 1
+        self.A, self.T = A, T
+        Y = np.zeros((A, T))
+        Y[panel.area, panel.week] = panel.y
+        inn = np.zeros((A, T), dtype=bool)
+        inn[panel.area[model.u_rows], panel.week[model.u_rows]] = True
+        off = np.zeros((A, T))
+        if model.other:
+            off[panel.area, panel.week] = panel.D[:, model.other] @ model.gamma
+        alpha = np.full(A, np.nan)
+        ok_a = model.area_map >= 0
+        alpha[ok_a] = model.alpha[model.area_map[ok_a]]
+        self.Y, self.inn, self.off = Y, inn, off
+        # e^(alpha + other types) per fitted cell; the week effect is exp(delta) = Yw / Ew at the fit.
+        ea = np.where(inn, np.exp(np.nan_to_num(alpha)[:, None] + off), 0.0)
+        Yw = (Y * inn).sum(axis=0)
+        Ew = ea.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.dw = np.where(Ew > 0, Yw / Ew, np.nan)
+            # Leave-area-out week effects for every area at once: exp(delta_w^(-a)).
+            den = Ew[None, :] - ea
+            dl = np.where(den > 1e-12 * np.maximum(Ew[None, :], 1e-300), (Yw[None, :] - Y * inn) / den, np.nan)
+        self.base_loo = dl * np.exp(off)  # the mean up to the area effect, week effects without the area
+        # The variance function, from residuals against the leave-area-out mean: out of
+        # sample, so their square has expectation Var(y) + μ² Var(week effect), which is
+        # subtracted. (In-sample residuals of the big areas that interventions go to are
+        # shrunk by their weight in the week effects: with 14 areas the overdispersion came
+        # out a fifth too small.)
+        ea_area = np.exp(np.nan_to_num(alpha))[:, None]
+        m_all = ea_area * np.where(inn & np.isfinite(self.base_loo), self.base_loo, 0.0)
+        use = m_all > 0
+        m, sq = m_all[use], ((Y - m_all) ** 2)[use]
+        area_of = np.broadcast_to(np.arange(A)[:, None], (A, T))[use]
+        week_of = np.broadcast_to(np.arange(T), (A, T))[use]
+        mu = np.where(inn, ea * np.nan_to_num(self.dw)[None, :], 0.0)
+        self.sigma2, self.kappa = 1.0, 0.0
+        for _ in range(3):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # Variance of each week effect (delta method on its first-order condition).
+                self.var_delta = np.where(mu.sum(axis=0) > 0, self.v(mu).sum(axis=0) / mu.sum(axis=0) ** 2, 0.0)
+            self.sigma2, self.kappa = _fit_variance(m, sq, self.var_delta[week_of], area_of)
+
+    def v(self, m: np.ndarray) -> np.ndarray:
+        return self.sigma2 * m + self.kappa * m * m
+
+    def sums(self, areas: np.ndarray, target: np.ndarray, exclude: np.ndarray, plain: bool = False) -> "AreaSums":
+        """Per area in ``areas`` (rows; masks broadcast against them): sums over the target
+        weeks of y and of the imputed mean (area effect from the fitted weeks outside
+        ``exclude``; the fit's week effects if ``plain``, else leave-area-out ones), and
+        the pieces of its variance."""
+        Y = self.Y[areas]
+        B = (self.dw[None, :] * np.exp(self.off[areas])) if plain else self.base_loo[areas]
+        fin = np.isfinite(B)
+        Bz = np.where(fin, B, 0.0)
+        F = self.inn[areas] & ~exclude & fin
+        c = target & fin
+        sy_f = (Y * F).sum(axis=-1)
+        sb_f = (Bz * F).sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ea = np.where(sb_f > 0, sy_f / sb_f, np.nan)
+            M = ea[..., None] * Bz
+            sum_m = (M * c).sum(axis=-1)
+            mf = (M * F).sum(axis=-1)
+            var_alpha = np.where(mf > 0, (self.v(M) * F).sum(axis=-1) / mf**2, np.nan)
+            # How the imputed total moves with each week effect: directly on the target
+            # weeks, and through the area effect (learnt from the weeks in F) on the others.
+            g = M * c - (sum_m / np.where(mf > 0, mf, np.nan))[..., None] * M * F
+        return AreaSums((Y * c).sum(axis=-1), sum_m, (M * M * c).sum(axis=-1), var_alpha, np.nan_to_num(g))
+
+
+@dataclass
+class AreaSums:
+    sum_y: np.ndarray  # per area: sum of y over the target weeks
+    sum_m: np.ndarray  # ... of the imputed mean
+    sum_m2: np.ndarray  # ... of its square (the overdispersion part of the variance)
+    var_alpha: np.ndarray  # variance of the area effect learnt from its other weeks
+    g: np.ndarray  # ... × weeks: derivative of the imputed total in each week effect
+
+    def own_variance(self, grid: Grid, r: float = 1.0) -> np.ndarray:
+        """Variance of sum(y) − r·sum(m̂) from the area's own cells (counts and area effect)."""
+        with np.errstate(invalid="ignore"):
+            alpha_part = np.where(self.sum_m > 0, self.sum_m**2 * np.nan_to_num(self.var_alpha, nan=np.inf), 0.0)
+        return grid.sigma2 * r * self.sum_m + grid.kappa * r * r * self.sum_m2 + r * r * alpha_part
+
+
+# --- exact placebo refits --------------------------------------------------------------------
+
+
+class Refitter:
+    """The untreated fit with placebo areas' schedule weeks taken out, without a full refit.
+
+    One Newton step from the fit, then exact alternating updates of the area and week
+    effects. Holding the other areas' effects fixed is not enough: with 14 areas, taking a
+    few areas' weeks out moves every week effect and, through them, every area effect (the
+    placebo residuals came out 15% too small in SD without that feedback). The step needs
+    the Hessian without those cells; in the Schur form of
+    :func:`~est_pipeline.estimation.poisson_fe.solve_fe_system` only the placebo areas' rows
+    and the weeks' diagonal change, so the step costs a weeks-sized solve per assignment,
+    whatever the number of areas.
+    """
+
+    def __init__(self, panel, model):
+        fit = model.fit
+        a, w = model.u_area, model.u_week
+        self.n_a, self.n_w = n_a, n_w = model.alpha.size, model.delta.size
+        self.n_g = n_g = len(model.other)
+        mu = fit.mu
+        MU = np.zeros((n_a, n_w))
+        MU[a, w] = mu
+        RES = np.zeros((n_a, n_w))
+        RES[a, w] = fit.y - mu
+        Yd = np.zeros((n_a, n_w))
+        Yd[a, w] = fit.y
+        IN = np.zeros((n_a, n_w), dtype=bool)
+        IN[a, w] = True
+        Zd = np.zeros((n_a, n_w, n_g))
+        Zd[a, w] = model.Z[:, :n_g]
+        self.MU, self.RES, self.Y, self.IN, self.Z = MU, RES, Yd, IN, Zd
+        saa = MU.sum(axis=1)
+        Paz = np.einsum("aw,awg->ag", MU, Zd)
+        Pwz = np.einsum("aw,awg->wg", MU, Zd)
+        Pzz = np.einsum("aw,awg,awh->gh", MU, Zd, Zd)
+        self.B = np.hstack([MU[:, 1:], Paz])
+        R = np.block([[np.diag(MU.sum(axis=0)[1:]), Pwz[1:]], [Pwz[1:].T, Pzz]])
+        self.M = R - self.B.T @ (self.B / saa[:, None])
+        self.saa = saa
+        self.alpha, self.delta, self.gamma = model.alpha, model.delta, np.asarray(model.gamma)
+        self.area_map = model.area_map
+        self.fit_weeks = np.flatnonzero(model.week_map >= 0)  # panel week of each fit week code
+
+    def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray) -> np.ndarray:
+        """Σ (y − m̂) over each target, per assignment.
+
+        ``areas``: assignments × schedules, panel area codes; ``exclude``: schedules × panel
+        weeks; ``targets``: n_targets × schedules × panel weeks. Returns assignments ×
+        n_targets.
+        """
+        P, n1 = areas.shape
+        n_w, n_g = self.n_w, self.n_g
+        fa = self.area_map[areas]
+        x = exclude[:, self.fit_weeks]
+        c = targets[:, :, self.fit_weeks]
+        IN = self.IN[fa]  # P × n1 × n_w
+        xs = x[None] & IN
+        mu_x = self.MU[fa] * xs
+        Zs = self.Z[fa]
+        s_old = self.saa[fa]
+        s_new = s_old - mu_x.sum(axis=2)
+        b_old = self.B[fa]
+        dz = np.einsum("pnw,pnwg->png", mu_x, Zs)
+        b_new = np.concatenate([b_old[..., : n_w - 1] - mu_x[..., 1:], b_old[..., n_w - 1 :] - dz], axis=2)
+        ok_s = s_new > 0
+        inv_new = np.where(ok_s, 1.0 / np.where(ok_s, s_new, 1.0), 0.0)
+        Mp = np.broadcast_to(self.M, (P,) + self.M.shape).copy()
+        Mp += np.einsum("pni,pnj->pij", b_old / s_old[..., None], b_old)
+        Mp -= np.einsum("pni,pnj->pij", b_new * inv_new[..., None], b_new)
+        idx = np.arange(n_w - 1)
+        Mp[:, idx, idx] -= mu_x.sum(axis=1)[:, 1:]
+        if n_g:
+            dwz = np.einsum("pnw,pnwg->pwg", mu_x, Zs)
+            Mp[:, : n_w - 1, n_w - 1 :] -= dwz[:, 1:]
+            Mp[:, n_w - 1 :, : n_w - 1] -= np.swapaxes(dwz[:, 1:], 1, 2)
+            Mp[:, n_w - 1 :, n_w - 1 :] -= np.einsum("pnw,pnwg,pnwh->pgh", mu_x, Zs, Zs)
+        # Gradient of the reduced fit at the full fit: minus the leaving cells' scores.
+        r_x = self.RES[fa] * xs
+        v_a = -r_x.sum(axis=2)
+        v_w = -r_x.sum(axis=1)
+        v_z = -np.einsum("pnw,pnwg->pg", r_x, Zs) if n_g else np.zeros((P, 0))
+        rhs = np.concatenate([v_w[:, 1:], v_z], axis=1) - np.einsum("pni,pn->pi", b_new, v_a * inv_new)
+        try:
+            r = np.linalg.solve(Mp, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            r = np.stack([np.linalg.lstsq(Mp[q], rhs[q], rcond=None)[0] for q in range(P)])
+        d_new = self.delta[None, :] + np.concatenate([np.zeros((P, 1)), r[:, : n_w - 1]], axis=1)
+        g_new = self.gamma[None, :] + r[:, n_w - 1 :]
+        # Exact alternating updates (each effect's closed form given the others): the
+        # Newton step is first order, and a few areas leaving the same weeks is not small.
+        INp = np.broadcast_to(self.IN, (P,) + self.IN.shape).copy()
+        INp[np.arange(P)[:, None], fa] &= ~x[None]
+        Yp = self.Y[None] * INp
+        off = np.exp(np.einsum("awg,pg->paw", self.Z, g_new)) if n_g else np.ones((1,) + self.IN.shape)
+        W = INp * off
+        sy_w, sy_a = Yp.sum(axis=1), Yp.sum(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ed = np.exp(d_new)
+            for _ in range(_SWEEPS):
+                ea = sy_a / (W * ed[:, None, :]).sum(axis=2)
+                ed = sy_w / (W * ea[:, :, None]).sum(axis=1)
+            ea = sy_a / (W * ed[:, None, :]).sum(axis=2)
+        ea_p = np.nan_to_num(np.take_along_axis(ea, fa, axis=1))
+        off_p = np.take_along_axis(off, fa[..., None], axis=1) if n_g else np.ones((1, n1, 1))
+        base = ed[:, None, :] * off_p  # P × n1 × n_w
+        Yf = self.Y[fa]
+        out = np.empty((P, c.shape[0]))
+        for t in range(c.shape[0]):
+            ct = c[t][None]
+            out[:, t] = ((Yf * ct).sum(axis=2) - ea_p * (base * ct).sum(axis=2)).sum(axis=1)
+        return out
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+class _Invertible:
+    """Test inversion shared by both tests: every log ratio not rejected."""
+
+    def stat(self, b: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def critical_at(self, level: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def interval(self, estimate: float, level: float = 0.95) -> tuple[float, float]:
+        """±inf where the data give no bound (reported as "cannot tell", never shown)."""
+        crit = self.critical_at(level)
+        if not np.isfinite(crit):
+            return -np.inf, np.inf
+
+        def excess(b: float) -> float:
+            return abs(self.stat(b)) - crit
+
+        bounds = []
+        for direction in (-1.0, 1.0):
+            near, step = estimate, 0.05
+            far = estimate + direction * step
+            found = False
+            while abs(far - estimate) <= _LOG_SEARCH:
+                if excess(far) > 0:
+                    found = True
+                    break
+                near, step = far, step * 1.6
+                far = estimate + direction * step
+            if not found:
+                bounds.append(direction * np.inf)
+                continue
+            # |t| may turn back below the critical value further out (its limit as the ratio
+            # grows is finite), so the bound is the crossing nearest the estimate.
+            bounds.append(brentq(excess, near, far, xtol=1e-10))
+        return bounds[0], bounds[1]
+
+
+@dataclass
+class _Observed:
+    sums: AreaSums
+    week_part: float  # variance through the week effects at r = 1 (scales with r²)
+
+    def numerator(self, r: float) -> float:
+        return float(np.sum(self.sums.sum_y - r * self.sums.sum_m))
+
+    def variance(self, grid: Grid, r: float) -> float:
+        return float(np.sum(self.sums.own_variance(grid, r))) + r * r * self.week_part
+
+
+@dataclass
+class AssignmentTest(_Invertible):
+    """Randomization inference: the observed |t| among placebo assignments' |t|."""
+
+    obs: _Observed
+    grid: Grid
+    t_ref: np.ndarray
+    enumerated: bool
+
+    @property
+    def n_assignments(self) -> int:
+        return int(self.t_ref.size)
+
+    def stat(self, b: float) -> float:
+        r = float(np.exp(b))
+        var = self.obs.variance(self.grid, r)
+        return self.obs.numerator(r) / np.sqrt(var) if var > 0 else 0.0
+
+    def p_value(self, b: float) -> float:
+        t = abs(self.stat(b))
+        return float((1 + np.sum(self.t_ref >= t - 1e-12)) / (self.n_assignments + 1))
+
+    def critical_at(self, level: float) -> float:
+        """The smallest |t| the test rejects at this level (inf if no |t| can)."""
+        n = self.n_assignments
+        allowed = int(np.floor((1 - level) * (n + 1) + 1e-9)) - 1  # placebo |t| allowed >= observed
+        if allowed < 0:
+            return np.inf
+        if allowed >= n:
+            return 0.0
+        return float(np.sort(self.t_ref)[::-1][allowed]) * (1 + 1e-12) + 1e-12
+
+
+@dataclass
+class CalibratedTest(_Invertible):
+    """t-test with the model variance scaled by what the control areas' placebos show."""
+
+    obs: _Observed
+    grid: Grid
+    scale: float
+    df: float
+    n_pairs: int
+
+    def stat(self, b: float) -> float:
+        r = float(np.exp(b))
+        var = self.scale * self.obs.variance(self.grid, r)
+        return self.obs.numerator(r) / np.sqrt(var) if var > 0 else 0.0
+
+    def p_value(self, b: float) -> float:
+        return float(2 * stats.t.sf(abs(self.stat(b)), self.df))
+
+    def critical_at(self, level: float) -> float:
+        return float(stats.t.ppf(0.5 + level / 2, self.df))
+
+
+# --- building the tests -------------------------------------------------------------------------
+
+
+def assignments(n_controls: int, n_treated: int, n_draws: int, seed: int) -> tuple[np.ndarray, bool]:
+    """Ordered assignments of the treated schedules to distinct control areas (rows).
+
+    All of them when there are at most :data:`MAX_ENUMERATED`, else ``n_draws`` seeded
+    random ones. Returns (assignments, enumerated).
+    """
+    if n_treated > n_controls or n_treated == 0:
+        return np.zeros((0, max(n_treated, 0)), dtype=int), True
+    total = 1
+    for j in range(n_treated):
+        total *= n_controls - j
+        if total > MAX_ENUMERATED:
+            break
+    if total <= MAX_ENUMERATED:
+        perms = list(itertools.permutations(range(n_controls), n_treated))
+        return np.array(perms, dtype=int).reshape(-1, n_treated), True
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(n_controls)[:n_treated] for _ in range(n_draws)]), False
+
+
+def n_assignments(n_controls: int, n_treated: int) -> int:
+    """How many ordered assignments of ``n_treated`` schedules to distinct control areas exist."""
+    if n_treated > n_controls or n_treated <= 0:
+        return 0
+    total = 1
+    for j in range(n_treated):
+        total *= n_controls - j
+    return total
+
+
+class PlaceboDesign:
+    """The treated areas' schedules of one type and the control areas that can host them.
+
+    ``schedule_mask`` marks the cells that make up each treated area's schedule (its
+    imputable treated cells, or its lead weeks), ``exclude_mask`` the cells left out of
+    its own area effect (the untreated fit's exclusions). Targets passed to the tests are
+    subsets of the schedule cells (e.g. one bin of weeks since the start).
+    """
+
+    def __init__(self, panel, k: int, model, schedule_mask: np.ndarray, exclude_mask: np.ndarray):
+        self.panel, self.k, self.model = panel, k, model
+        self.grid = Grid(panel, model)
+        T = self.grid.T
+        sched = np.zeros((panel.n_areas, T), dtype=bool)
+        sched[panel.area[schedule_mask], panel.week[schedule_mask]] = True
+        exc = np.zeros((panel.n_areas, T), dtype=bool)
+        exc[panel.area[exclude_mask], panel.week[exclude_mask]] = True
+        exc |= sched
+        areas = np.flatnonzero(sched.any(axis=1))
+        probe = self.grid.sums(areas, sched[areas], exc[areas], plain=True)
+        ok = np.isfinite(probe.var_alpha)  # a treated area needs untreated weeks of its own
+        self.areas = areas[ok]
+        self.schedule, self.exclude = sched[self.areas], exc[self.areas]
+        never = panel.first_start[:, k] < 0
+        has_cells = self.grid.inn.any(axis=1) & ((self.grid.Y * self.grid.inn).sum(axis=1) > 0)
+        self.controls = np.flatnonzero(never & has_cells)
+
+    @property
+    def n_treated(self) -> int:
+        return int(self.areas.size)
+
+    @property
+    def n_controls(self) -> int:
+        return int(self.controls.size)
+
+    def _target_matrix(self, target_mask: np.ndarray) -> np.ndarray:
+        m = np.zeros((self.panel.n_areas, self.grid.T), dtype=bool)
+        m[self.panel.area[target_mask], self.panel.week[target_mask]] = True
+        return m[self.areas] & self.schedule
+
+    def _observed(self, tg: np.ndarray) -> _Observed:
+        s = self.grid.sums(self.areas, tg, self.exclude, plain=True)
+        return _Observed(s, float(self.grid.var_delta @ s.g.sum(axis=0) ** 2))
+
+    def _control_sums(self, tg: np.ndarray, controls: np.ndarray) -> AreaSums:
+        """Leave-area-out sums for every control × schedule (controls × schedules arrays)."""
+        return self.grid.sums(controls[:, None], tg[None], self.exclude[None])
+
+    def assignment_tests(self, target_masks: list[np.ndarray], n_draws: int, seed: int) -> list[AssignmentTest]:
+        tgs = np.stack([self._target_matrix(m) for m in target_masks])  # n_t × n1 × T
+        perm, enumerated = assignments(self.n_controls, self.n_treated, n_draws, seed)
+        refit = Refitter(self.panel, self.model)
+        n_t, n1 = tgs.shape[0], self.n_treated
+        cs = [self._control_sums(tgs[t], self.controls) for t in range(n_t)]
+        V = [np.where(np.isfinite(c.var_alpha), c.own_variance(self.grid), np.inf) for c in cs]
+        t_ref = np.zeros((n_t, len(perm)))
+        cols = np.arange(n1)[None, :]
+        for lo in range(0, len(perm), _CHUNK):
+            pc = perm[lo : lo + _CHUNK]
+            num = refit.residuals(self.controls[pc], tgs, self.exclude)
+            for t in range(n_t):
+                week = (cs[t].g[pc, cols].sum(axis=1) ** 2) @ self.grid.var_delta
+                den = np.sqrt(V[t][pc, cols].sum(axis=1) + week)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    tt = np.abs(num[:, t] / den)
+                # An assignment that leaves a target week without untreated cells gives no
+                # placebo; count it as extreme (conservative) rather than drop it.
+                t_ref[t, lo : lo + _CHUNK] = np.where(np.isfinite(tt), tt, np.inf)
+        return [AssignmentTest(self._observed(tgs[t]), self.grid, t_ref[t], enumerated) for t in range(n_t)]
+
+    def calibrated_tests(self, target_masks: list[np.ndarray], seed: int) -> list[CalibratedTest]:
+        tgs = np.stack([self._target_matrix(m) for m in target_masks])
+        n1, n_t = self.n_treated, tgs.shape[0]
+        pairs = np.array([(j, i) for j in range(self.n_controls) for i in range(n1)], dtype=int).reshape(-1, 2)
+        if len(pairs) > MAX_CALIBRATION_PAIRS:
+            rng = np.random.default_rng(seed)
+            pairs = pairs[np.sort(rng.choice(len(pairs), MAX_CALIBRATION_PAIRS, replace=False))]
+        refit = Refitter(self.panel, self.model)
+        # Each pair: one control area with one schedule (all targets of that schedule).
+        e = np.full((len(pairs), n_t), np.nan)
+        v = np.full((len(pairs), n_t), np.nan)
+        for i in range(n1):
+            sel = np.flatnonzero(pairs[:, 1] == i)
+            if not sel.size:
+                continue
+            ctrl = self.controls[pairs[sel, 0]]
+            for lo in range(0, sel.size, _CHUNK):
+                part = sel[lo : lo + _CHUNK]
+                e[part] = refit.residuals(ctrl[lo : lo + _CHUNK, None], tgs[:, i : i + 1], self.exclude[i : i + 1])
+            for t in range(n_t):
+                s = self.grid.sums(ctrl, tgs[t, i][None], self.exclude[i][None])
+                v[sel, t] = s.own_variance(self.grid) + (s.g**2) @ self.grid.var_delta
+        out = []
+        for t in range(n_t):
+            ok = np.isfinite(e[:, t]) & np.isfinite(v[:, t]) & (v[:, t] > 0)
+            ratios, who = e[ok, t] ** 2 / v[ok, t], pairs[ok, 0]
+            if ratios.size < 2:
+                scale, df = np.inf, 1.0
+            else:
+                scale = float(ratios.mean())
+                per_area = np.array([ratios[who == j].mean() for j in np.unique(who)])
+                g = per_area.size
+                var_scale = float(per_area.var(ddof=1) / g) if g > 1 else np.inf
+                df = float(np.clip(2 * scale**2 / var_scale, 1.0, 1e6)) if var_scale > 0 else 1e6
+            out.append(CalibratedTest(self._observed(tgs[t]), self.grid, scale, df, int(ratios.size)))
+        return out

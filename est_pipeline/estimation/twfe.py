@@ -11,10 +11,13 @@ import numpy as np
 
 from est_pipeline.estimation.bootstrap import ScoreTest, inference_label, webb_weights
 from est_pipeline.estimation.estimates import Estimate
+from est_pipeline.estimation.inference import CANNOT_TELL, RI_MAX_TREATED
 from est_pipeline.estimation.panel import Panel
 from est_pipeline.estimation.poisson_fe import Method, PoissonFit, fit_poisson_fe
 
 ESTIMATOR = "poisson_twfe"
+#: The score bootstrap needs this many treated areas (as the robust estimator's ladder).
+MIN_TREATED = RI_MAX_TREATED + 1
 
 
 def restricted_scores(fit: PoissonFit, k: int):
@@ -50,9 +53,17 @@ def estimate_twfe(
     W = webb_weights(n_draws, fit.n_cluster_codes, seed)
     out = []
     for j, k in enumerate(type_index):
+        d = panel.D[:, k] == 1.0
+        n_treated = int(np.unique(panel.area[d]).size)
+        if n_treated < MIN_TREATED:
+            # Few treated clusters: the cluster bootstrap is not calibrated, so no interval.
+            out.append(Estimate(panel.types[k], panel.outcome_group, ESTIMATOR, float(fit.beta[j]), np.nan, np.nan,
+                                np.nan, float(se[j]), n_treated, int(d.sum()), fit.n_clusters, CANNOT_TELL,
+                                reason=(f"TWFE-skattningen får inget intervall: {n_treated} behandlade områden är för få "
+                                        f"för dess bootstrap (minst {MIN_TREATED} krävs).")))
+            continue
         test = ScoreTest(restricted_scores(fit, j), W)
         res = test.run(float(fit.beta[j]), float(se[j]), level=level)
-        d = panel.D[:, k] == 1.0
         out.append(
             Estimate(
                 intervention_type=panel.types[k],
@@ -63,7 +74,7 @@ def estimate_twfe(
                 ci_high=res.ci_high,
                 p_value=res.p_value,
                 se=float(se[j]),
-                n_treated_areas=int(np.unique(panel.area[d]).size),
+                n_treated_areas=n_treated,
                 n_treated_area_weeks=int(d.sum()),
                 n_clusters=fit.n_clusters,
                 inference=inference_label(n_draws),

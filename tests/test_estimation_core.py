@@ -157,17 +157,23 @@ def _few(n_areas: int, n_treated: int, seed: int = 11, **kw) -> pd.DataFrame:
     return estimate_effects(outcomes, interventions, n_draws=199, event_study=False).effects
 
 
-def test_three_of_fourteen_treated_gets_randomization_inference():
+def test_three_of_fourteen_treated_get_inference_calibrated_on_the_control_areas():
     eff = _few(14, 3)
     robust = eff[eff.estimator == "robust_imputation"].iloc[0]
     naive = eff[eff.estimator == "poisson_twfe"].iloc[0]
-    # 11 control areas, 3 schedules: 11 * 10 * 9 = 990 assignments, all enumerated
-    assert robust.is_headline and robust.inference == "placebo_assignments_990"
+    assert robust.is_headline and robust.inference == "placebo_calibrated_t" and robust.n_control_areas == 11
     assert 0 < robust.ci_low < robust.irr < robust.ci_high < np.inf
-    assert "placebotest" in robust.note and "990 tilldelningar" in robust.note
+    assert "kalibrerad med placebotest i 11 jämförelseområden" in robust.note
     # TWFE's cluster bootstrap is not calibrated with 3 treated areas: no interval, a reason
     assert naive.inference == "none_data_cannot_tell" and pd.isna(naive.ci_low) and pd.isna(naive.p_value)
     assert "minst 6 krävs" in naive.note
+
+
+def test_one_treated_area_gets_randomization_inference_when_there_are_19_controls():
+    eff = _few(40, 1)
+    robust = eff[eff.estimator == "robust_imputation"].iloc[0]
+    assert robust.is_headline and robust.inference == "placebo_assignments_39"
+    assert 0 < robust.ci_low < robust.irr < robust.ci_high < np.inf and "vart och ett av 39 områden" in robust.note
 
 
 def test_one_treated_area_of_fourteen_the_data_cannot_tell():
@@ -178,7 +184,7 @@ def test_one_treated_area_of_fourteen_the_data_cannot_tell():
     assert np.isfinite(robust.irr)
     # plain Swedish, with the threshold and this panel's count
     assert "Data kan inte avgöra" in robust.note
-    assert "13 sätt" in robust.note and "minst 19" in robust.note
+    assert "minst 19 sådana jämförelseområden; här finns 13" in robust.note
 
 
 def test_seven_of_fourteen_uses_the_calibrated_test_and_all_adopting_uses_the_bootstrap():
@@ -193,13 +199,11 @@ def test_seven_of_fourteen_uses_the_calibrated_test_and_all_adopting_uses_the_bo
 def test_inference_ladder_thresholds():
     from est_pipeline.estimation.inference import choose
 
-    assert choose(1, 13) == "none"  # 13 assignments < 19
+    assert choose(1, 13) == "none"  # 13 placebo areas < 19
     assert choose(1, 30) == "assignment"
-    assert choose(3, 11) == "assignment"
-    assert choose(5, 6) == "none"  # only one control left over in each assignment
-    assert choose(6, 8) == "calibrated"
+    assert choose(2, 12) == "calibrated"
+    assert choose(3, 4) == "none"  # too few controls to learn the noise, too few treated to bootstrap
     assert choose(40, 4) == "bootstrap"
-    assert choose(8, 2) == "none"
 
 
 def test_same_input_gives_byte_identical_marts_also_with_shuffled_rows(sim3):

@@ -2,24 +2,27 @@
 
 One rule for the headline, the event-study bins and the pre-trend test, chosen by how
 many areas carry the estimate (treated areas with imputable weeks, ``n1``) and how many
-never-treated areas can host placebo schedules (``g0``):
+never-treated areas can host placebo schedules (``g0``). The noise is learnt from the
+control areas in every rung but the last: a cluster bootstrap over treated areas cannot
+work with few of them (a studentised sum of 3 terms never exceeds √3, so its interval was
+(0, ∞) in 799 of 800 samples with 3 treated areas of 14) and is conservative with 5–10.
 
-1. ``n1 <= RI_MAX_TREATED``: too few treated areas for any method that relies on their
-   spread (a studentised sum of 3 terms never exceeds √3). Randomization inference over
-   placebo assignments of the treated schedules to control areas
-   (:class:`~est_pipeline.estimation.placebo.AssignmentTest`), if there are at least
-   :data:`~est_pipeline.estimation.placebo.MIN_ASSIGNMENTS` assignments and
-   :data:`RI_MIN_SPARE` controls left over in each. Otherwise, or if the interval has no
-   bound: **the data cannot tell**.
-2. ``g0 >= CAL_MIN_CONTROLS``: the model variance calibrated on placebo schedules in the
-   control areas (:class:`~est_pipeline.estimation.placebo.CalibratedTest`). In a
-   simulation it kept size at 5–6% from 6 to 150 treated areas, where the cluster
-   bootstrap had 1.5–3.5% and half the power at 14–20 areas.
-3. Otherwise (nearly every area adopts, so there is nobody to learn the noise from): the
-   wild cluster score bootstrap (Kline & Santos 2012), which needs many treated areas
-   (``n1 >= BOOT_MIN_TREATED``); with fewer, the data cannot tell.
-
-The thresholds appear in the mart's note whenever the data cannot tell, in Swedish.
+1. ``n1 == 1``: randomization inference (:class:`~est_pipeline.estimation.placebo.AssignmentTest`):
+   the treated area's schedule laid on each control area in turn, the observed statistic
+   ranked among theirs. No normal approximation, which one area's noise would strain, and
+   only one control leaves the fit at a time, so the placebos are comparable with the
+   observed. A 5% test needs ``MIN_ASSIGNMENTS`` (19) control areas; with fewer, the data
+   cannot tell.
+2. ``n1 >= 2`` and ``g0 >= CAL_MIN_CONTROLS``: the model variance calibrated on placebo
+   schedules in the control areas, with a t reference
+   (:class:`~est_pipeline.estimation.placebo.CalibratedTest`). Assignments of several
+   schedules at once take several controls out of the fit and make the placebo statistics
+   noisier than the observed one: with 3 treated areas of 14 the assignment test rejected a
+   true null 7–8% of the time, the calibrated t 5%.
+3. Otherwise, when nearly every area adopts (too few never-treated areas to learn the noise
+   from): the wild cluster score bootstrap (Kline & Santos 2012) if ``n1 >= BOOT_MIN_TREATED``.
+4. Otherwise, or when an interval has no bound: **the data cannot tell**, and the note says
+   which threshold was missed.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ import numpy as np
 from est_pipeline.estimation.bootstrap import ScoreTest, inference_label
 from est_pipeline.estimation.placebo import MIN_ASSIGNMENTS, PlaceboDesign, n_assignments
 
-RI_MAX_TREATED = 5
-RI_MIN_SPARE = 2
+#: Placebo assignments (randomization inference) for this many treated areas.
+RI_MAX_TREATED = 1
+#: The calibrated t needs this many control areas to learn the noise scale from.
 CAL_MIN_CONTROLS = 5
 BOOT_MIN_TREATED = 10
 
@@ -73,8 +77,7 @@ def _cannot(reason: str) -> Inference:
 def choose(n1: int, g0: int) -> str:
     """``assignment``, ``calibrated``, ``bootstrap`` or ``none`` for this design."""
     if n1 <= RI_MAX_TREATED:
-        ok = n_assignments(g0, n1) >= MIN_ASSIGNMENTS and g0 - n1 >= RI_MIN_SPARE
-        return "assignment" if ok else "none"
+        return "assignment" if n_assignments(g0, n1) >= MIN_ASSIGNMENTS else "none"
     if g0 >= CAL_MIN_CONTROLS:
         return "calibrated"
     if n1 >= BOOT_MIN_TREATED:
@@ -84,12 +87,9 @@ def choose(n1: int, g0: int) -> str:
 
 def _why_not(n1: int, g0: int) -> str:
     if n1 <= RI_MAX_TREATED:
-        n = n_assignments(g0, n1)
         return (
-            f"Data kan inte avgöra: {n1} behandlade områden är för få för att bedöma osäkerheten utifrån dem själva "
-            f"(minst {RI_MAX_TREATED + 1} krävs), och med {g0} jämförelseområden utan insatsen finns {sv_int(n)} sätt att "
-            f"lägga insatsens veckor på andra områden; ett placebotest på 5 %-nivån kräver minst {MIN_ASSIGNMENTS} sådana "
-            f"och minst {RI_MIN_SPARE} jämförelseområden över."
+            f"Data kan inte avgöra: med ett enda behandlat område jämförs det med samma veckor i varje område utan "
+            f"insatsen, och ett test på 5 %-nivån kräver minst {MIN_ASSIGNMENTS} sådana jämförelseområden; här finns {g0}."
         )
     return (
         f"Data kan inte avgöra: {g0} områden utan insatsen är för få för att skatta slumpvariationen "
@@ -145,8 +145,8 @@ def _robust_inference(design, panel, targets, estimates, boot_scores, boot_se, W
     if how == "assignment":
         tests = design.assignment_tests(targets, n_draws, seed)
         label = f"placebo_assignments_{tests[0].n_assignments}"
-        detail = (f"Intervallet bygger på ett placebotest: insatsens veckor lades på {g0} jämförelseområden utan insatsen "
-                  f"({sv_int(tests[0].n_assignments)} tilldelningar).")
+        detail = (f"Intervallet bygger på ett placebotest: områdets insatsveckor lades i tur och ordning på vart och ett "
+                  f"av {g0} områden utan insatsen.")
     else:
         tests = design.calibrated_tests(targets, seed)
         label = "placebo_calibrated_t"

@@ -42,6 +42,7 @@ the data cannot tell, never the interval.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,15 +233,19 @@ class Refitter:
         self.area_map = model.area_map
         self.fit_weeks = np.flatnonzero(model.week_map >= 0)  # panel week of each fit week code
 
-    def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray) -> np.ndarray:
-        """Σ (y − m̂) over each target, per assignment.
+    def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray,
+                  v: "Callable[[np.ndarray], np.ndarray]") -> tuple[np.ndarray, np.ndarray]:
+        """Σ (y − m̂) over each target, per assignment, and its model variance.
 
         ``areas``: assignments × schedules, panel area codes; ``exclude``: schedules × panel
-        weeks; ``targets``: n_targets × schedules × panel weeks. Returns assignments ×
-        n_targets.
+        weeks; ``targets``: n_targets × schedules × panel weeks; ``v``: the variance
+        function. Returns two assignments × n_targets arrays: the residual sums, and
+        Var(Σ y) + Var(Σ m̂) with the second the exact linearised (sandwich) variance of the
+        imputed total through every fitted effect, at the reduced fit's Hessian.
         """
         P, n1 = areas.shape
         n_w, n_g = self.n_w, self.n_g
+        n_t = targets.shape[0]
         fa = self.area_map[areas]
         x = exclude[:, self.fit_weeks]
         c = targets[:, :, self.fit_weeks]
@@ -271,16 +276,28 @@ class Refitter:
         v_w = -r_x.sum(axis=1)
         v_z = -np.einsum("pnw,pnwg->pg", r_x, Zs) if n_g else np.zeros((P, 0))
         rhs = np.concatenate([v_w[:, 1:], v_z], axis=1) - np.einsum("pni,pn->pi", b_new, v_a * inv_new)
+        # Derivatives of each target's imputed total in the effects (at the full fit's
+        # means): solved with the same matrices, for the sandwich variance.
+        m_full = self.MU[fa]  # e^(alpha + delta + z gamma) at the fit, placebo areas
+        tm = c[None] * m_full[:, None]  # P × n_t × n1 × n_w
+        d_a = tm.sum(axis=3)  # P × n_t × n1
+        d_w = tm.sum(axis=2)  # P × n_t × n_w
+        d_z = np.einsum("ptnw,pnwg->ptg", tm, Zs) if n_g else np.zeros((P, n_t, 0))
+        rhs_v = np.concatenate([d_w[:, :, 1:], d_z], axis=2) - np.einsum("pni,ptn->pti", b_new, d_a * inv_new[:, None])
+        both = np.concatenate([rhs[:, :, None], np.swapaxes(rhs_v, 1, 2)], axis=2)
         try:
-            r = np.linalg.solve(Mp, rhs[..., None])[..., 0]
+            sol = np.linalg.solve(Mp, both)
         except np.linalg.LinAlgError:
-            r = np.stack([np.linalg.lstsq(Mp[q], rhs[q], rcond=None)[0] for q in range(P)])
+            sol = np.stack([np.linalg.lstsq(Mp[q], both[q], rcond=None)[0] for q in range(P)])
+        r = sol[:, :, 0]
+        zv = sol[:, :, 1:]  # P × n × n_t
         d_new = self.delta[None, :] + np.concatenate([np.zeros((P, 1)), r[:, : n_w - 1]], axis=1)
         g_new = self.gamma[None, :] + r[:, n_w - 1 :]
         # Exact alternating updates (each effect's closed form given the others): the
         # Newton step is first order, and a few areas leaving the same weeks is not small.
         INp = np.broadcast_to(self.IN, (P,) + self.IN.shape).copy()
-        INp[np.arange(P)[:, None], fa] &= ~x[None]
+        rows = np.arange(P)[:, None]
+        INp[rows, fa] &= ~x[None]
         Yp = self.Y[None] * INp
         off = np.exp(np.einsum("awg,pg->paw", self.Z, g_new)) if n_g else np.ones((1,) + self.IN.shape)
         W = INp * off
@@ -293,13 +310,24 @@ class Refitter:
             ea = sy_a / (W * ed[:, None, :]).sum(axis=2)
         ea_p = np.nan_to_num(np.take_along_axis(ea, fa, axis=1))
         off_p = np.take_along_axis(off, fa[..., None], axis=1) if n_g else np.ones((1, n1, 1))
-        base = ed[:, None, :] * off_p  # P × n1 × n_w
+        m_hat = ea_p[..., None] * ed[:, None, :] * off_p  # P × n1 × n_w
         Yf = self.Y[fa]
-        out = np.empty((P, c.shape[0]))
-        for t in range(c.shape[0]):
-            ct = c[t][None]
-            out[:, t] = ((Yf * ct).sum(axis=2) - ea_p * (base * ct).sum(axis=2)).sum(axis=1)
-        return out
+        resid = np.einsum("tnw,pnw->pt", c, Yf) - np.einsum("tnw,pnw->pt", c, m_hat)
+        cells = np.einsum("tnw,pnw->pt", c, v(m_hat))
+        # Sandwich: Σ over the reduced fit's cells of Var(y) × (influence on the total)².
+        z_w = np.concatenate([np.zeros((P, 1, n_t)), zv[:, : n_w - 1]], axis=1)  # P × n_w × n_t
+        z_z = zv[:, n_w - 1 :]  # P × n_g × n_t
+        z_a = -np.einsum("ai,pit->pat", self.B, zv) / self.saa[None, :, None]
+        z_pl = (d_a - np.einsum("pni,pit->ptn", b_new, zv)) * inv_new[:, None]  # placebo areas
+        np.put_along_axis(z_a, fa[:, :, None].repeat(n_t, axis=2), np.swapaxes(z_pl, 1, 2), axis=1)
+        Vc = v(self.MU)[None] * INp  # P × A × n_w
+        imp = np.empty((P, n_t))
+        for t in range(n_t):
+            infl = z_a[:, :, None, t] + z_w[:, None, :, t]
+            if n_g:
+                infl = infl + np.einsum("awg,pg->paw", self.Z, z_z[:, :, t])
+            imp[:, t] = (Vc * infl**2).sum(axis=(1, 2))
+        return resid, cells + imp
 
 
 # --- the tests ---------------------------------------------------------------------------------
@@ -345,14 +373,20 @@ class _Invertible:
 
 @dataclass
 class _Observed:
-    sums: AreaSums
-    week_part: float  # variance through the week effects at r = 1 (scales with r²)
+    """The treated areas' statistic: Σ (y − r·m̂) and its model variance at ratio r."""
+
+    sum_y: float
+    sum_m: float
+    sum_m2: float
+    var_imputed: float  # exact linearised variance of Σ m̂ (scales with r²)
+    grid: Grid
 
     def numerator(self, r: float) -> float:
-        return float(np.sum(self.sums.sum_y - r * self.sums.sum_m))
+        return self.sum_y - r * self.sum_m
 
-    def variance(self, grid: Grid, r: float) -> float:
-        return float(np.sum(self.sums.own_variance(grid, r))) + r * r * self.week_part
+    def variance(self, r: float) -> float:
+        g = self.grid
+        return g.sigma2 * r * self.sum_m + g.kappa * r * r * self.sum_m2 + r * r * self.var_imputed
 
 
 @dataclass
@@ -360,7 +394,6 @@ class AssignmentTest(_Invertible):
     """Randomization inference: the observed |t| among placebo assignments' |t|."""
 
     obs: _Observed
-    grid: Grid
     t_ref: np.ndarray
     enumerated: bool
 
@@ -370,7 +403,7 @@ class AssignmentTest(_Invertible):
 
     def stat(self, b: float) -> float:
         r = float(np.exp(b))
-        var = self.obs.variance(self.grid, r)
+        var = self.obs.variance(r)
         return self.obs.numerator(r) / np.sqrt(var) if var > 0 else 0.0
 
     def p_value(self, b: float) -> float:
@@ -393,14 +426,13 @@ class CalibratedTest(_Invertible):
     """t-test with the model variance scaled by what the control areas' placebos show."""
 
     obs: _Observed
-    grid: Grid
     scale: float
     df: float
     n_pairs: int
 
     def stat(self, b: float) -> float:
         r = float(np.exp(b))
-        var = self.scale * self.obs.variance(self.grid, r)
+        var = self.scale * self.obs.variance(r)
         return self.obs.numerator(r) / np.sqrt(var) if var > 0 else 0.0
 
     def p_value(self, b: float) -> float:
@@ -484,34 +516,40 @@ class PlaceboDesign:
         return m[self.areas] & self.schedule
 
     def _observed(self, tg: np.ndarray) -> _Observed:
-        s = self.grid.sums(self.areas, tg, self.exclude, plain=True)
-        return _Observed(s, float(self.grid.var_delta @ s.g.sum(axis=0) ** 2))
+        """The treated areas' statistic for a target (areas × weeks mask over ``self.areas``)."""
+        from est_pipeline.estimation.imputation import impute_mu0
+        from est_pipeline.estimation.poisson_fe import solve_fe_system
 
-    def _control_sums(self, tg: np.ndarray, controls: np.ndarray) -> AreaSums:
-        """Leave-area-out sums for every control × schedule (controls × schedules arrays)."""
-        return self.grid.sums(controls[:, None], tg[None], self.exclude[None])
+        panel, model = self.panel, self.model
+        cell = np.zeros((panel.n_areas, self.grid.T), dtype=bool)
+        cell[self.areas] = tg
+        rows = np.flatnonzero(cell[panel.area, panel.week])
+        m = impute_mu0(panel, model, rows)
+        n_a, n_w = model.alpha.size, model.delta.size
+        v_a = np.bincount(model.area_map[panel.area[rows]], weights=m, minlength=n_a)[:, None]
+        v_w = np.bincount(model.week_map[panel.week[rows]], weights=m, minlength=n_w)[:, None]
+        v_z = (panel.D[np.ix_(rows, model.other)].T @ m)[:, None] if model.other else np.zeros((0, 1))
+        fit = model.fit
+        z_a, z_w, z_z = solve_fe_system(fit.mu, model.u_area, model.u_week, model.Z, n_a, n_w, v_a, v_w, v_z)
+        infl = z_a[model.u_area, 0] + z_w[model.u_week, 0] + model.Z @ z_z[:, 0]
+        var_imp = float(np.sum(self.grid.v(fit.mu) * infl**2))
+        return _Observed(float(panel.y[rows].sum()), float(m.sum()), float((m * m).sum()), var_imp, self.grid)
 
     def assignment_tests(self, target_masks: list[np.ndarray], n_draws: int, seed: int) -> list[AssignmentTest]:
         tgs = np.stack([self._target_matrix(m) for m in target_masks])  # n_t × n1 × T
         perm, enumerated = assignments(self.n_controls, self.n_treated, n_draws, seed)
         refit = Refitter(self.panel, self.model)
-        n_t, n1 = tgs.shape[0], self.n_treated
-        cs = [self._control_sums(tgs[t], self.controls) for t in range(n_t)]
-        V = [np.where(np.isfinite(c.var_alpha), c.own_variance(self.grid), np.inf) for c in cs]
+        n_t = tgs.shape[0]
         t_ref = np.zeros((n_t, len(perm)))
-        cols = np.arange(n1)[None, :]
         for lo in range(0, len(perm), _CHUNK):
             pc = perm[lo : lo + _CHUNK]
-            num = refit.residuals(self.controls[pc], tgs, self.exclude)
-            for t in range(n_t):
-                week = (cs[t].g[pc, cols].sum(axis=1) ** 2) @ self.grid.var_delta
-                den = np.sqrt(V[t][pc, cols].sum(axis=1) + week)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    tt = np.abs(num[:, t] / den)
-                # An assignment that leaves a target week without untreated cells gives no
-                # placebo; count it as extreme (conservative) rather than drop it.
-                t_ref[t, lo : lo + _CHUNK] = np.where(np.isfinite(tt), tt, np.inf)
-        return [AssignmentTest(self._observed(tgs[t]), self.grid, t_ref[t], enumerated) for t in range(n_t)]
+            num, var = refit.residuals(self.controls[pc], tgs, self.exclude, self.grid.v)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tt = np.abs(num / np.sqrt(var)).T
+            # An assignment that leaves a target week without untreated cells gives no
+            # placebo; count it as extreme (conservative) rather than drop it.
+            t_ref[:, lo : lo + _CHUNK] = np.where(np.isfinite(tt), tt, np.inf)
+        return [AssignmentTest(self._observed(tgs[t]), t_ref[t], enumerated) for t in range(n_t)]
 
     def calibrated_tests(self, target_masks: list[np.ndarray], seed: int) -> list[CalibratedTest]:
         tgs = np.stack([self._target_matrix(m) for m in target_masks])
@@ -522,30 +560,26 @@ class PlaceboDesign:
             pairs = pairs[np.sort(rng.choice(len(pairs), MAX_CALIBRATION_PAIRS, replace=False))]
         refit = Refitter(self.panel, self.model)
         # Each pair: one control area with one schedule (all targets of that schedule).
-        e = np.full((len(pairs), n_t), np.nan)
-        v = np.full((len(pairs), n_t), np.nan)
+        ratio = np.full((len(pairs), n_t), np.nan)
         for i in range(n1):
             sel = np.flatnonzero(pairs[:, 1] == i)
-            if not sel.size:
-                continue
             ctrl = self.controls[pairs[sel, 0]]
             for lo in range(0, sel.size, _CHUNK):
-                part = sel[lo : lo + _CHUNK]
-                e[part] = refit.residuals(ctrl[lo : lo + _CHUNK, None], tgs[:, i : i + 1], self.exclude[i : i + 1])
-            for t in range(n_t):
-                s = self.grid.sums(ctrl, tgs[t, i][None], self.exclude[i][None])
-                v[sel, t] = s.own_variance(self.grid) + (s.g**2) @ self.grid.var_delta
+                num, var = refit.residuals(ctrl[lo : lo + _CHUNK, None], tgs[:, i : i + 1], self.exclude[i : i + 1],
+                                           self.grid.v)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio[sel[lo : lo + _CHUNK]] = num**2 / var
         out = []
         for t in range(n_t):
-            ok = np.isfinite(e[:, t]) & np.isfinite(v[:, t]) & (v[:, t] > 0)
-            ratios, who = e[ok, t] ** 2 / v[ok, t], pairs[ok, 0]
-            if ratios.size < 2:
+            ok = np.isfinite(ratio[:, t])
+            r_t, who = ratio[ok, t], pairs[ok, 0]
+            if r_t.size < 2:
                 scale, df = np.inf, 1.0
             else:
-                scale = float(ratios.mean())
-                per_area = np.array([ratios[who == j].mean() for j in np.unique(who)])
+                scale = float(r_t.mean())
+                per_area = np.array([r_t[who == j].mean() for j in np.unique(who)])
                 g = per_area.size
                 var_scale = float(per_area.var(ddof=1) / g) if g > 1 else np.inf
                 df = float(np.clip(2 * scale**2 / var_scale, 1.0, 1e6)) if var_scale > 0 else 1e6
-            out.append(CalibratedTest(self._observed(tgs[t]), self.grid, scale, df, int(ratios.size)))
+            out.append(CalibratedTest(self._observed(tgs[t]), scale, df, int(r_t.size)))
         return out

@@ -13,8 +13,9 @@ The estimand of every design is the ATT ratio over a type's treated area-weeks,
 means of the replication (not the noisy counts). With a constant ratio it equals the ratio.
 
 The designs (:data:`DESIGNS`) are the situations EST municipalities are in: 14 to 300
-areas, 1 to 50% of them treated (and, beyond that, staggered adoption by most areas),
-homogeneous and heterogeneous effects. Each has a placebo twin (every ratio 1) for size.
+areas, one area to 50% of them treated (and, beyond that, staggered adoption by most
+areas), homogeneous and heterogeneous effects. Each has a placebo twin (every ratio 1) for
+size.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
                            phase_in_weeks=4),)),
     Design("m60_two_types", "60 areas, two overlapping types (30 and 30 areas), ratios 0.8 and 0.9",
            types=(Adoption("A", share_treated=0.5), Adoption("B", share_treated=0.5, ratio=0.9, targeting=0.5))),
+    Design("s14_1", "14 areas, 1 treated (7%), staggered, ratio 0.8",
+           n_areas=14, types=(Adoption(n_treated=1),)),
+    Design("m40_1", "40 areas, 1 treated (2.5%), staggered, ratio 0.8",
+           n_areas=40, types=(Adoption(n_treated=1),)),
     Design("s14_2", "14 areas, 2 treated (14%), staggered, mild heterogeneity",
            n_areas=14, types=(Adoption(n_treated=2, **MILD),)),
     Design("s14_3", "14 areas, 3 treated (21%), staggered, mild heterogeneity",

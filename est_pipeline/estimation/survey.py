@@ -10,11 +10,13 @@ Inference has the same few-area calibration as the count headline (see ``inferen
 with few areas, cluster-robust t-tests over-reject and a cluster bootstrap with few treated
 areas cannot reject at all. So, per type:
 
-* when there are control areas to spare (never exposed to the type), **randomization
-  inference**: the treated areas' exposure paths are assigned to control areas and the
-  model refitted (it is linear, so every refit is a few vector products); the studentised
-  coefficient of the observed assignment is compared with the placebo ones, with the
-  hypothesis imposed (the outcome minus b × exposure), and inverted into an interval;
+* when the exposed areas' paths can be laid on at least 19 different sets of unexposed
+  areas, **randomization inference** (MacKinnon & Webb 2020): with the hypothesis imposed
+  (the outcome minus b × exposure) every area is "unexposed", each placebo assignment moves
+  the exposure paths to control areas and refits (the model is linear, so a refit is a few
+  vector products), and the observed studentised coefficient is ranked among the placebo
+  ones; inverted into an interval. Every area stays in every refit, so the placebo
+  statistics are comparable with the observed one whatever the number of exposed areas;
 * otherwise, with at least ``BOOT_MIN_TREATED`` treated areas, the wild cluster
   restricted score bootstrap (Webb weights, null imposed exactly: the model is linear);
 * otherwise the data cannot tell, and the note says why.
@@ -33,7 +35,7 @@ from scipy.optimize import brentq
 
 from est_pipeline.estimation.bootstrap import ScoreTest, webb_weights
 from est_pipeline.estimation.estimates import Estimate
-from est_pipeline.estimation.inference import CANNOT_TELL, RI_MIN_SPARE, sv_int
+from est_pipeline.estimation.inference import CANNOT_TELL, sv_int
 from est_pipeline.estimation.placebo import MIN_ASSIGNMENTS, assignments, n_assignments
 from est_pipeline.estimation.poisson_fe import partial_out_fe
 
@@ -263,7 +265,7 @@ def estimate_survey(
         n_weeks = int(exp[(exp["intervention_type"] == t) & exp["year"].between(first_year, last_year)]["weeks"].sum())
         kw = dict(intervention_type=t, outcome_group=OUTCOME, estimator=ESTIMATOR, log_irr=b, se=se,
                   n_treated_areas=int(n1), n_treated_area_weeks=n_weeks, n_clusters=G, n_control_areas=int(g0))
-        if n_assignments(g0, n1) >= MIN_ASSIGNMENTS and g0 - n1 >= RI_MIN_SPARE:
+        if n_assignments(g0, n1) >= MIN_ASSIGNMENTS:
             ri = _RandomizationTest(des, j, X[:, j], treated, controls, area, n_draws, seed + j)
             lo, hi = ri.interval(b, se, level)
             if np.isfinite(lo) and np.isfinite(hi):
@@ -286,6 +288,6 @@ def estimate_survey(
         else:
             reason = (f"Data kan inte avgöra: {n1} områden med insatsen är för få för bootstrap (minst "
                       f"{BOOT_MIN_TREATED} krävs), och {g0} områden utan insatsen räcker inte för ett placebotest "
-                      f"(minst {MIN_ASSIGNMENTS} tilldelningar och {RI_MIN_SPARE} områden över krävs).")
+                      f"(minst {MIN_ASSIGNMENTS} möjliga tilldelningar krävs).")
         out.append(Estimate(ci_low=np.nan, ci_high=np.nan, p_value=np.nan, inference=CANNOT_TELL, reason=reason, **kw))
     return out, notes

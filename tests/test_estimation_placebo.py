@@ -40,10 +40,10 @@ def test_placebo_refits_match_exact_refits():
     model = fit_untreated(panel, 0)
     design = PlaceboDesign(panel, 0, model, imputable(panel, model), model.excluded)
     perm, _ = assignments(design.n_controls, design.n_treated, 0, 0)
-    refit = Refitter(panel, model)
+    refit = Refitter(panel, model, design.grid.v)
     for row in perm[[0, 100, 500]]:
         areas = design.controls[row]
-        fast = refit.residuals(areas[None, :], design.schedule[None], design.exclude, design.grid.v)[0][0, 0]
+        fast = refit.residuals(areas[None, :], design.schedule[None], design.exclude)[0][0, 0]
         exact = _exact_placebo_residual(panel, 0, areas, design.schedule, design.exclude)
         assert abs(fast - exact) < 0.05, (fast, exact)
 
@@ -57,10 +57,10 @@ def test_placebo_variance_matches_the_spread_of_placebo_residuals():
         panel = sim.to_panel()
         model = fit_untreated(panel, 0)
         design = PlaceboDesign(panel, 0, model, imputable(panel, model), model.excluded)
-        refit = Refitter(panel, model)
+        refit = Refitter(panel, model, design.grid.v)
         for i in range(design.n_treated):
             num, var = refit.residuals(design.controls[:, None], design.schedule[None, i : i + 1],
-                                       design.exclude[i : i + 1], design.grid.v)
+                                       design.exclude[i : i + 1])
             ratios.extend(num[:, 0] ** 2 / var[:, 0])
     assert 0.85 < np.mean(ratios) < 1.15, np.mean(ratios)
 

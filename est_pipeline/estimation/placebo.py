@@ -57,9 +57,16 @@ MIN_ASSIGNMENTS = 19
 MAX_CALIBRATION_PAIRS = 400
 _LOG_SEARCH = 12.0  # as in the bootstrap: beyond a ratio of e^12 the data do not bound it
 _CHUNK = 64
-#: Alternating updates after the Newton step (the imputed totals then match exact refits
-#: to a few hundredths of a count, also when several areas leave the same weeks).
+#: Alternating updates after the Newton step (the imputed totals then match exact refits to a
+#: few hundredths of a count): always in panels of up to this many areas, where one area is
+#: a noticeable share of each week's effect ...
 _SWEEPS = 4
+_SWEEP_MAX_AREAS = 30
+#: ... and in bigger ones when several areas leave at once, if the assignment × area × week
+#: arrays they need stay this small.
+_SWEEP_CELLS = 20_000_000
+#: Iterative refinement steps for the Newton system before falling back to a direct solve.
+_MAX_REFINE = 50
 
 
 # --- the untreated fit as dense arrays, and the variance function ---------------------------
@@ -194,17 +201,24 @@ class AreaSums:
 class Refitter:
     """The untreated fit with placebo areas' schedule weeks taken out, without a full refit.
 
-    One Newton step from the fit, then exact alternating updates of the area and week
-    effects. Holding the other areas' effects fixed is not enough: with 14 areas, taking a
-    few areas' weeks out moves every week effect and, through them, every area effect (the
-    placebo residuals came out 15% too small in SD without that feedback). The step needs
-    the Hessian without those cells; in the Schur form of
+    One Newton step from the fit, then the placebo areas' own effects exactly. Holding the
+    other areas' effects fixed is not enough: with 14 areas, taking an area's weeks out
+    moves every week effect and, through them, every area effect (placebo residuals came
+    out up to 15% too small in SD without that feedback). The step needs the Hessian
+    without those cells; in the Schur form of
     :func:`~est_pipeline.estimation.poisson_fe.solve_fe_system` only the placebo areas' rows
-    and the weeks' diagonal change, so the step costs a weeks-sized solve per assignment,
-    whatever the number of areas.
+    and the weeks' diagonal change, a small perturbation of the fit's weeks-sized matrix,
+    so each step is solved by iterative refinement against that matrix's inverse (computed
+    once): the cost grows with weeks², not with areas, and no assignment × area × week
+    array is ever built in big panels. In small panels (where one area is a noticeable share
+    of a week) exact alternating updates of all effects follow the step, and then the imputed
+    totals match full refits to a few hundredths of a count.
+
+    The same step gives the exact first-order (sandwich) model variance of each placebo's
+    imputed total, which studentises it exactly as the observed statistic is studentised.
     """
 
-    def __init__(self, panel, model):
+    def __init__(self, panel, model, v: Callable[[np.ndarray], np.ndarray]):
         fit = model.fit
         a, w = model.u_area, model.u_week
         self.n_a, self.n_w = n_a, n_w = model.alpha.size, model.delta.size
@@ -228,30 +242,81 @@ class Refitter:
         self.B = np.hstack([MU[:, 1:], Paz])
         R = np.block([[np.diag(MU.sum(axis=0)[1:]), Pwz[1:]], [Pwz[1:].T, Pzz]])
         self.M = R - self.B.T @ (self.B / saa[:, None])
+        try:
+            self.Minv = np.linalg.inv(self.M)
+        except np.linalg.LinAlgError:
+            self.Minv = np.linalg.pinv(self.M)
         self.saa = saa
         self.alpha, self.delta, self.gamma = model.alpha, model.delta, np.asarray(model.gamma)
         self.area_map = model.area_map
         self.fit_weeks = np.flatnonzero(model.week_map >= 0)  # panel week of each fit week code
+        # Totals of the cells' variance for the sandwich (fit cells; removed ones subtracted later).
+        self.v = v
+        Vc = v(MU) * IN
+        self.Vc = Vc
+        self.Va, self.Vw = Vc.sum(axis=1), Vc.sum(axis=0)
+        self.VZa = np.einsum("aw,awg->ag", Vc, Zd)
+        self.VZw = np.einsum("aw,awg->wg", Vc, Zd)
+        self.VZZ = np.einsum("aw,awg,awh->gh", Vc, Zd, Zd)
+        # An area that keeps all its cells moves only through the week and type effects:
+        # z_a = -B_a·z / saa_a. Its part of the sandwich summed over all areas is then a
+        # quadratic form in z, precomputed here so that a placebo costs weeks², not areas.
+        Bs = self.B / saa[:, None]
+        self.G_aa = Bs.T @ (Bs * self.Va[:, None])  # Σ_a z_a² Va
+        self.G_aw = Bs.T @ Vc  # Σ_a z_a (Vc z_w)_a = -z' G_aw z_w
+        self.G_ag = Bs.T @ self.VZa  # Σ_a z_a (VZa z_g)_a = -z' G_ag z_g
 
-    def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray,
-                  v: "Callable[[np.ndarray], np.ndarray]") -> tuple[np.ndarray, np.ndarray]:
+    def _apply(self, z, d_w, b_old, inv_old, b_new, inv_new, dwz, dzz):
+        """M' z for each assignment: the fit's matrix minus the leaving cells' part."""
+        n_w = self.n_w
+        out = self.M @ z
+        out[:, : n_w - 1] -= d_w[:, 1:, None] * z[:, : n_w - 1]
+        if self.n_g:
+            out[:, : n_w - 1] -= dwz[:, 1:] @ z[:, n_w - 1 :]
+            out[:, n_w - 1 :] -= np.swapaxes(dwz[:, 1:], 1, 2) @ z[:, : n_w - 1]
+            out[:, n_w - 1 :] -= dzz @ z[:, n_w - 1 :]
+        out += np.swapaxes(b_old * inv_old[..., None], 1, 2) @ (b_old @ z)
+        out -= np.swapaxes(b_new * inv_new[..., None], 1, 2) @ (b_new @ z)
+        return out
+
+    def _solve(self, rhs, *ops):
+        """Iterative refinement against the fit's inverse: M' is M plus a small perturbation."""
+        z = self.Minv @ rhs
+        scale = np.abs(rhs).max() + 1e-300
+        for _ in range(_MAX_REFINE):
+            r = rhs - self._apply(z, *ops)
+            if np.abs(r).max() <= 1e-11 * scale:
+                break
+            z += self.Minv @ r
+        else:
+            # Too big a perturbation for refinement (an area with most of a week's counts): solve.
+            Mp = np.stack([self._apply(np.eye(self.M.shape[0])[None, :, :].repeat(1, 0), *[o[q:q + 1] for o in ops])[0]
+                           for q in range(rhs.shape[0])])
+            z = np.linalg.solve(Mp, rhs)
+        return z
+
+    def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Σ (y − m̂) over each target, per assignment, and its model variance.
 
-        ``areas``: assignments × schedules, panel area codes; ``exclude``: schedules × panel
-        weeks; ``targets``: n_targets × schedules × panel weeks; ``v``: the variance
-        function. Returns two assignments × n_targets arrays: the residual sums, and
-        Var(Σ y) + Var(Σ m̂) with the second the exact linearised (sandwich) variance of the
-        imputed total through every fitted effect, at the reduced fit's Hessian.
+        ``areas``: assignments × schedules, panel area codes; ``exclude``: (assignments ×)
+        schedules × panel weeks; ``targets``: n_targets × (assignments ×) schedules × panel
+        weeks (the assignment axis is there when each row has its own schedules). Returns two
+        assignments × n_targets arrays: the residual sums, and Var(Σ y) + Var(Σ m̂), the
+        second the exact linearised (sandwich) variance of the imputed total through every
+        fitted effect.
         """
         P, n1 = areas.shape
-        n_w, n_g = self.n_w, self.n_g
+        n_w, n_g, n_a = self.n_w, self.n_g, self.n_a
         n_t = targets.shape[0]
         fa = self.area_map[areas]
-        x = exclude[:, self.fit_weeks]
-        c = targets[:, :, self.fit_weeks]
+        x = exclude[..., self.fit_weeks]
+        x = np.broadcast_to(x, (P, n1, n_w)) if x.ndim == 2 else x  # P × n1 × n_w
+        c = targets[..., self.fit_weeks]
+        c = np.broadcast_to(c[:, None], (n_t, P, n1, n_w)) if c.ndim == 3 else c  # n_t × P × n1 × n_w
         IN = self.IN[fa]  # P × n1 × n_w
-        xs = x[None] & IN
-        mu_x = self.MU[fa] * xs
+        xs = x & IN
+        MUf = self.MU[fa]
+        mu_x = MUf * xs
         Zs = self.Z[fa]
         s_old = self.saa[fa]
         s_new = s_old - mu_x.sum(axis=2)
@@ -259,47 +324,50 @@ class Refitter:
         dz = np.einsum("pnw,pnwg->png", mu_x, Zs)
         b_new = np.concatenate([b_old[..., : n_w - 1] - mu_x[..., 1:], b_old[..., n_w - 1 :] - dz], axis=2)
         ok_s = s_new > 0
+        inv_old = 1.0 / s_old
         inv_new = np.where(ok_s, 1.0 / np.where(ok_s, s_new, 1.0), 0.0)
-        Mp = np.broadcast_to(self.M, (P,) + self.M.shape).copy()
-        Mp += np.einsum("pni,pnj->pij", b_old / s_old[..., None], b_old)
-        Mp -= np.einsum("pni,pnj->pij", b_new * inv_new[..., None], b_new)
-        idx = np.arange(n_w - 1)
-        Mp[:, idx, idx] -= mu_x.sum(axis=1)[:, 1:]
-        if n_g:
-            dwz = np.einsum("pnw,pnwg->pwg", mu_x, Zs)
-            Mp[:, : n_w - 1, n_w - 1 :] -= dwz[:, 1:]
-            Mp[:, n_w - 1 :, : n_w - 1] -= np.swapaxes(dwz[:, 1:], 1, 2)
-            Mp[:, n_w - 1 :, n_w - 1 :] -= np.einsum("pnw,pnwg,pnwh->pgh", mu_x, Zs, Zs)
-        # Gradient of the reduced fit at the full fit: minus the leaving cells' scores.
+        d_w = mu_x.sum(axis=1)
+        dwz = np.einsum("pnw,pnwg->pwg", mu_x, Zs)
+        dzz = np.einsum("pnw,pnwg,pnwh->pgh", mu_x, Zs, Zs)
+        ops = (d_w, b_old, inv_old, b_new, inv_new, dwz, dzz)
+        # Right-hand sides: the Newton step (gradient of the reduced fit at the full fit is
+        # minus the leaving cells' scores) and each target's imputed-total derivatives.
         r_x = self.RES[fa] * xs
         v_a = -r_x.sum(axis=2)
         v_w = -r_x.sum(axis=1)
         v_z = -np.einsum("pnw,pnwg->pg", r_x, Zs) if n_g else np.zeros((P, 0))
         rhs = np.concatenate([v_w[:, 1:], v_z], axis=1) - np.einsum("pni,pn->pi", b_new, v_a * inv_new)
-        # Derivatives of each target's imputed total in the effects (at the full fit's
-        # means): solved with the same matrices, for the sandwich variance.
-        m_full = self.MU[fa]  # e^(alpha + delta + z gamma) at the fit, placebo areas
-        tm = c[None] * m_full[:, None]  # P × n_t × n1 × n_w
-        d_a = tm.sum(axis=3)  # P × n_t × n1
-        d_w = tm.sum(axis=2)  # P × n_t × n_w
+        tm = np.swapaxes(c, 0, 1) * MUf[:, None]  # P × n_t × n1 × n_w
+        d_a = tm.sum(axis=3)
+        dd_w = tm.sum(axis=2)
         d_z = np.einsum("ptnw,pnwg->ptg", tm, Zs) if n_g else np.zeros((P, n_t, 0))
-        rhs_v = np.concatenate([d_w[:, :, 1:], d_z], axis=2) - np.einsum("pni,ptn->pti", b_new, d_a * inv_new[:, None])
-        both = np.concatenate([rhs[:, :, None], np.swapaxes(rhs_v, 1, 2)], axis=2)
-        try:
-            sol = np.linalg.solve(Mp, both)
-        except np.linalg.LinAlgError:
-            sol = np.stack([np.linalg.lstsq(Mp[q], both[q], rcond=None)[0] for q in range(P)])
-        r = sol[:, :, 0]
-        zv = sol[:, :, 1:]  # P × n × n_t
+        rhs_v = np.concatenate([dd_w[:, :, 1:], d_z], axis=2) - np.einsum("pni,ptn->pti", b_new, d_a * inv_new[:, None])
+        sol = self._solve(np.concatenate([rhs[:, :, None], np.swapaxes(rhs_v, 1, 2)], axis=2), *ops)
+        r, zv = sol[:, :, 0], sol[:, :, 1:]
         d_new = self.delta[None, :] + np.concatenate([np.zeros((P, 1)), r[:, : n_w - 1]], axis=1)
         g_new = self.gamma[None, :] + r[:, n_w - 1 :]
-        # Exact alternating updates (each effect's closed form given the others): the
-        # Newton step is first order, and a few areas leaving the same weeks is not small.
+        if n_a <= _SWEEP_MAX_AREAS or (n1 > 1 and P * n_a * n_w <= _SWEEP_CELLS):
+            ed = self._sweeps(fa, x, d_new, g_new)
+        else:
+            ed = np.exp(d_new)
+        # The placebo areas' own effects, exactly, from their weeks outside the schedule.
+        off_p = np.exp(np.einsum("pnwg,pg->pnw", Zs, g_new)) if n_g else np.ones((1, 1, n_w))
+        base = ed[:, None, :] * off_p  # P × n1 × n_w
+        F = IN & ~x
+        Yf = self.Y[fa]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ea = np.nan_to_num((Yf * F).sum(axis=2) / (base * F).sum(axis=2))
+        m_hat = ea[..., None] * base
+        resid = np.einsum("tpnw,pnw->pt", c, Yf - m_hat)
+        cells = np.einsum("tpnw,pnw->pt", c, self.v(m_hat))
+        return resid, cells + self._sandwich(fa, xs, zv, d_a, b_new, inv_new)
+
+    def _sweeps(self, fa, x, d_new, g_new):
+        P = fa.shape[0]
         INp = np.broadcast_to(self.IN, (P,) + self.IN.shape).copy()
-        rows = np.arange(P)[:, None]
-        INp[rows, fa] &= ~x[None]
+        INp[np.arange(P)[:, None], fa] &= ~x
         Yp = self.Y[None] * INp
-        off = np.exp(np.einsum("awg,pg->paw", self.Z, g_new)) if n_g else np.ones((1,) + self.IN.shape)
+        off = np.exp(np.einsum("awg,pg->paw", self.Z, g_new)) if self.n_g else np.ones((1,) + self.IN.shape)
         W = INp * off
         sy_w, sy_a = Yp.sum(axis=1), Yp.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -307,27 +375,38 @@ class Refitter:
             for _ in range(_SWEEPS):
                 ea = sy_a / (W * ed[:, None, :]).sum(axis=2)
                 ed = sy_w / (W * ea[:, :, None]).sum(axis=1)
-            ea = sy_a / (W * ed[:, None, :]).sum(axis=2)
-        ea_p = np.nan_to_num(np.take_along_axis(ea, fa, axis=1))
-        off_p = np.take_along_axis(off, fa[..., None], axis=1) if n_g else np.ones((1, n1, 1))
-        m_hat = ea_p[..., None] * ed[:, None, :] * off_p  # P × n1 × n_w
-        Yf = self.Y[fa]
-        resid = np.einsum("tnw,pnw->pt", c, Yf) - np.einsum("tnw,pnw->pt", c, m_hat)
-        cells = np.einsum("tnw,pnw->pt", c, v(m_hat))
-        # Sandwich: Σ over the reduced fit's cells of Var(y) × (influence on the total)².
+        return ed
+
+    def _sandwich(self, fa, xs, zv, d_a, b_new, inv_new):
+        """Σ over the reduced fit's cells of Var(y) × (the cell's influence on the total)²."""
+        n_w, n_g = self.n_w, self.n_g
+        P, n_t = zv.shape[0], zv.shape[2]
         z_w = np.concatenate([np.zeros((P, 1, n_t)), zv[:, : n_w - 1]], axis=1)  # P × n_w × n_t
-        z_z = zv[:, n_w - 1 :]  # P × n_g × n_t
-        z_a = -np.einsum("ai,pit->pat", self.B, zv) / self.saa[None, :, None]
-        z_pl = (d_a - np.einsum("pni,pit->ptn", b_new, zv)) * inv_new[:, None]  # placebo areas
-        np.put_along_axis(z_a, fa[:, :, None].repeat(n_t, axis=2), np.swapaxes(z_pl, 1, 2), axis=1)
-        Vc = v(self.MU)[None] * INp  # P × A × n_w
-        imp = np.empty((P, n_t))
-        for t in range(n_t):
-            infl = z_a[:, :, None, t] + z_w[:, None, :, t]
-            if n_g:
-                infl = infl + np.einsum("awg,pg->paw", self.Z, z_z[:, :, t])
-            imp[:, t] = (Vc * infl**2).sum(axis=(1, 2))
-        return resid, cells + imp
+        z_g = zv[:, n_w - 1 :]  # P × n_g × n_t
+        # Every area as if it kept all its cells (precomputed quadratic forms) ...
+        out = (zv * (self.G_aa @ zv)).sum(axis=1)
+        out -= 2 * (zv * (self.G_aw @ z_w)).sum(axis=1)
+        out += (z_w**2 * self.Vw[None, :, None]).sum(axis=1)
+        if n_g:
+            out -= 2 * (zv * (self.G_ag @ z_g)).sum(axis=1)
+            out += 2 * (z_w * (self.VZw @ z_g)).sum(axis=1)
+            out += (z_g * (self.VZZ @ z_g)).sum(axis=1)
+        # ... then the placebo areas' rows replaced: their own effect moves differently and
+        # their schedule's cells left the fit.
+        za_std = -(b_old_rows := self.B[fa]) @ zv / self.saa[fa][..., None]  # P × n1 × n_t
+        za_pl = np.swapaxes((d_a - np.einsum("pni,pit->ptn", b_new, zv)) * inv_new[:, None], 1, 2)
+        Vrow = self.Vc[fa]  # P × n1 × n_w
+        zw_b = np.swapaxes(z_w, 1, 2)[:, None]  # P × 1 × n_t × n_w
+        u = np.einsum("pnwg,pgt->pntw", self.Z[fa], z_g) if n_g else 0.0
+
+        def row_part(za, mask):
+            infl = za[..., None] + zw_b + u  # P × n1 × n_t × n_w
+            return np.einsum("pnw,pntw->pt", Vrow * mask, infl**2)
+
+        out -= row_part(za_std, np.ones_like(xs, dtype=bool))
+        out += row_part(za_pl, ~xs)
+        del b_old_rows
+        return out
 
 
 # --- the tests ---------------------------------------------------------------------------------
@@ -538,12 +617,12 @@ class PlaceboDesign:
     def assignment_tests(self, target_masks: list[np.ndarray], n_draws: int, seed: int) -> list[AssignmentTest]:
         tgs = np.stack([self._target_matrix(m) for m in target_masks])  # n_t × n1 × T
         perm, enumerated = assignments(self.n_controls, self.n_treated, n_draws, seed)
-        refit = Refitter(self.panel, self.model)
+        refit = Refitter(self.panel, self.model, self.grid.v)
         n_t = tgs.shape[0]
         t_ref = np.zeros((n_t, len(perm)))
         for lo in range(0, len(perm), _CHUNK):
             pc = perm[lo : lo + _CHUNK]
-            num, var = refit.residuals(self.controls[pc], tgs, self.exclude, self.grid.v)
+            num, var = refit.residuals(self.controls[pc], tgs, self.exclude)
             with np.errstate(invalid="ignore", divide="ignore"):
                 tt = np.abs(num / np.sqrt(var)).T
             # An assignment that leaves a target week without untreated cells gives no
@@ -554,21 +633,21 @@ class PlaceboDesign:
     def calibrated_tests(self, target_masks: list[np.ndarray], seed: int) -> list[CalibratedTest]:
         tgs = np.stack([self._target_matrix(m) for m in target_masks])
         n1, n_t = self.n_treated, tgs.shape[0]
-        pairs = np.array([(j, i) for j in range(self.n_controls) for i in range(n1)], dtype=int).reshape(-1, 2)
-        if len(pairs) > MAX_CALIBRATION_PAIRS:
-            rng = np.random.default_rng(seed)
-            pairs = pairs[np.sort(rng.choice(len(pairs), MAX_CALIBRATION_PAIRS, replace=False))]
-        refit = Refitter(self.panel, self.model)
+        total = self.n_controls * n1
+        if total > MAX_CALIBRATION_PAIRS:
+            idx = np.sort(np.random.default_rng(seed).choice(total, MAX_CALIBRATION_PAIRS, replace=False))
+        else:
+            idx = np.arange(total)
+        pairs = np.stack([idx // n1, idx % n1], axis=1)  # (control, schedule)
+        refit = Refitter(self.panel, self.model, self.grid.v)
         # Each pair: one control area with one schedule (all targets of that schedule).
         ratio = np.full((len(pairs), n_t), np.nan)
-        for i in range(n1):
-            sel = np.flatnonzero(pairs[:, 1] == i)
-            ctrl = self.controls[pairs[sel, 0]]
-            for lo in range(0, sel.size, _CHUNK):
-                num, var = refit.residuals(ctrl[lo : lo + _CHUNK, None], tgs[:, i : i + 1], self.exclude[i : i + 1],
-                                           self.grid.v)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ratio[sel[lo : lo + _CHUNK]] = num**2 / var
+        for lo in range(0, len(pairs), _CHUNK):
+            pr = pairs[lo : lo + _CHUNK]
+            num, var = refit.residuals(self.controls[pr[:, 0]][:, None], tgs[:, pr[:, 1]][:, :, None],
+                                       self.exclude[pr[:, 1]][:, None])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio[lo : lo + _CHUNK] = num**2 / var
         out = []
         for t in range(n_t):
             ok = np.isfinite(ratio[:, t])

@@ -1,8 +1,10 @@
 """Naive two-way fixed effects: one Poisson model per outcome with every type at once.
 
-This is the DESIGN's "honest default" and what most evaluations report. It is biased
-when adoption is staggered and effects differ by cohort or grow over time (already
-treated areas serve as controls), which is why :mod:`imputation` stands beside it.
+The DESIGN's starting point and what most evaluations report; here the cross-check beside
+the headline. It is biased when effects differ by cohort or grow over time (already
+treated areas serve as controls, with weights that can even be negative), which is why the
+headline is :mod:`imputation`'s estimate. A large gap between the two is itself a finding
+(the note says so).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ intervals are ~20% wider than TWFE's when effects are homogeneous: that is the p
 
 **Determinism.** The same input gives the same bits: the panel is built in sorted order
 (so row order in the marts does not matter), every fit is the single-threaded absorbed
-Newton solver, and every random draw (bootstrap weights, placebo assignments and pairs)
-comes from ``seed``.
+Newton solver on one BLAS thread (:mod:`threads`), and every random draw (bootstrap
+weights, placebo assignments and pairs) comes from ``seed``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from est_pipeline.estimation.inference import Inference, robust_inference, sv_nu
 from est_pipeline.estimation.multiple_testing import bh_qvalues
 from est_pipeline.estimation.panel import OUTCOME_GROUPS, Panel, build_panel, identification_problem, week_date
 from est_pipeline.estimation.poisson_fe import Method
-from est_pipeline.estimation.twfe import ESTIMATOR as TWFE, estimate_twfe
+from est_pipeline.estimation.threads import single_blas_thread
+from est_pipeline.estimation.twfe import estimate_twfe
 
 #: Fewer treated areas than this and the note warns that few areas carry the estimate.
 FEW_TREATED_AREAS = 5
@@ -175,7 +176,14 @@ def outcome_groups_of(outcomes: pd.DataFrame) -> tuple[str, ...]:
     return tuple([g for g in OUTCOME_GROUPS if g in present] + sorted(present - set(OUTCOME_GROUPS)))
 
 
-def estimate_effects(
+def estimate_effects(*args, **kwargs) -> EstimationResult:
+    """Every outcome group, type and estimator for one period (see :func:`_estimate_effects`),
+    with one BLAS thread so that a re-run gives the same bits."""
+    with single_blas_thread():
+        return _estimate_effects(*args, **kwargs)
+
+
+def _estimate_effects(
     outcomes: pd.DataFrame,
     interventions: pd.DataFrame,
     survey_responses: pd.DataFrame | None = None,

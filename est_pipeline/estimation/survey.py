@@ -31,7 +31,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from est_pipeline.estimation.bootstrap import ScoreTest, webb_weights
 from est_pipeline.estimation.estimates import Estimate

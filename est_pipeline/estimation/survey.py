@@ -6,20 +6,17 @@ fixed effects, weighted by respondents (a share from 300 answers says more than 
 30), exposure = the share of the year's weeks each type was active in the area, all types
 at once.
 
-Inference has the same few-area calibration as the count headline (see ``inference.py``):
-with few areas, cluster-robust t-tests over-reject and a cluster bootstrap with few treated
-areas cannot reject at all. So, per type:
-
-* when the exposed areas' paths can be laid on at least 19 different sets of unexposed
-  areas, **randomization inference** (MacKinnon & Webb 2020): with the hypothesis imposed
-  (the outcome minus b × exposure) every area is "unexposed", each placebo assignment moves
-  the exposure paths to control areas and refits (the model is linear, so a refit is a few
-  vector products), and the observed studentised coefficient is ranked among the placebo
-  ones; inverted into an interval. Every area stays in every refit, so the placebo
-  statistics are comparable with the observed one whatever the number of exposed areas;
-* otherwise, with at least ``BOOT_MIN_TREATED`` treated areas, the wild cluster
-  restricted score bootstrap (Webb weights, null imposed exactly: the model is linear);
-* otherwise the data cannot tell, and the note says why.
+Inference has the same few-area calibration as the count headline: with few areas,
+cluster-robust t-tests over-reject (11% size with 3 exposed areas of 14 in a check) and a
+cluster bootstrap with few exposed areas cannot reject at all. So, per type, randomization
+inference after MacKinnon & Webb (2020): with the hypothesis imposed (the outcome minus
+b × exposure) every area is "unexposed", so each placebo assignment lays the exposed areas'
+paths on a random set of areas (any areas, the exposed ones included), the model is refitted
+(it is linear, so a refit is a few vector products), and the observed studentised coefficient
+is ranked among the placebo ones; inverted into an interval. Every area stays in every refit,
+so the placebos are comparable with the observed coefficient whatever the number of exposed
+areas. A 5% test needs 19 possible assignments; with fewer (a single exposed area among
+fewer than 19) the data cannot tell, and the note says so.
 
 The fixed effects are swept out with the same deterministic solver as the count models
 (weights = respondents), so a re-run gives the same bits.
@@ -32,7 +29,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from est_pipeline.estimation.bootstrap import ScoreTest, webb_weights
 from est_pipeline.estimation.estimates import Estimate
 from est_pipeline.estimation.inference import CANNOT_TELL, sv_int
 from est_pipeline.estimation.placebo import MIN_ASSIGNMENTS, assignments, n_assignments
@@ -42,7 +38,6 @@ ESTIMATOR = "survey_fe_linear"
 OUTCOME = "survey_share_safe"
 #: "Feeling safe" = answering 3 (ganska trygg) or 4 (mycket trygg) on the evening question.
 SAFE_MIN = 3
-BOOT_MIN_TREATED = 6
 
 
 def survey_area_year(responses: pd.DataFrame) -> pd.DataFrame:
@@ -111,24 +106,25 @@ def _others_projection(d: _Design, j: int):
 class _RandomizationTest:
     """Studentised placebo test of "the type's coefficient is b" (see the module docstring)."""
 
-    def __init__(self, d: _Design, j: int, x: np.ndarray, treated: np.ndarray, controls: np.ndarray,
-                 area_of_row: np.ndarray, n_draws: int, seed: int):
+    def __init__(self, d: _Design, j: int, x: np.ndarray, treated: np.ndarray, area_of_row: np.ndarray,
+                 n_draws: int, seed: int):
         proj = _others_projection(d, j)
         w = d.w
         self.df = d.residual_df(d.Xt.shape[1])
         y_m = proj(d.yt)
         x_m = proj(d.Xt[:, j])
         self.obs = self._pieces(y_m, x_m, x_m, w)
-        # Placebo exposure columns: a treated area's path moved onto a control area.
+        # Placebo exposure columns: the exposed areas' paths laid on other areas (any areas:
+        # under the hypothesis every area is unexposed).
         n_a = d.n_a
         years = d.year
         path = np.zeros((n_a, d.n_y))
         path[area_of_row, years] = x
-        perm, _ = assignments(len(controls), len(treated), n_draws, seed)
+        perm, _ = assignments(n_a, len(treated), n_draws, seed)
         cols = np.zeros((d.n, len(perm)))
         for p, row in enumerate(perm):
             xp = np.zeros((n_a, d.n_y))
-            xp[controls[row]] = path[treated]
+            xp[row] = path[treated]
             cols[:, p] = xp[area_of_row, years]
         xp_m = np.stack([proj(c) for c in d.partial(cols).T], axis=1) if len(perm) else np.zeros((d.n, 0))
         self.ref = self._pieces(y_m, x_m, xp_m, w)
@@ -191,18 +187,11 @@ class _RandomizationTest:
         return out[0], out[1]
 
 
-def _restricted_scores(d: _Design, j: int):
-    """Per-area scores of coefficient j with beta_j = b imposed (exact: the model is linear)."""
-    proj = _others_projection(d, j)
-    y_m = proj(d.yt)
-    x_m = proj(d.Xt[:, j])
-    w = d.w
-
-    def score(b: float) -> np.ndarray:
-        return np.bincount(d.area, weights=w * x_m * (y_m - b * x_m), minlength=d.n_a)
-
-    xx = float((w * x_m * x_m).sum())
-    return score, x_m, xx
+def _partialled(d: _Design, j: int) -> tuple[np.ndarray, float]:
+    """Type j's exposure with the fixed effects and the other types partialled out, and its
+    weighted sum of squares."""
+    x_m = _others_projection(d, j)(d.Xt[:, j])
+    return x_m, float((d.w * x_m * x_m).sum())
 
 
 def estimate_survey(
@@ -250,43 +239,33 @@ def estimate_survey(
         X = X[:, keep]
         des = _Design(d["share_safe"].to_numpy(dtype=float), X, w, area, year)
     beta = des.fit()
-    W = webb_weights(n_draws, G, seed)
     out = []
     for j, t in enumerate(usable):
         b = float(beta[j])
         exposed = np.bincount(area, weights=X[:, j], minlength=G) > 0
-        treated, controls = np.flatnonzero(exposed), np.flatnonzero(~exposed)
-        n1, g0 = treated.size, controls.size
-        score, x_m, xx = _restricted_scores(des, j)
+        treated = np.flatnonzero(exposed)
+        n1, g0 = treated.size, G - treated.size
+        x_m, xx = _partialled(des, j)
         resid = des.yt - des.Xt @ beta
         s_g = np.bincount(area, weights=w * x_m * resid, minlength=G)
-        se = float(np.sqrt(G / (G - 1) * (s_g**2).sum()) / xx)
+        se = float(np.sqrt(G / (G - 1) * (s_g**2).sum()) / xx)  # CR1, only to size the interval search
         n_weeks = int(exp[(exp["intervention_type"] == t) & exp["year"].between(first_year, last_year)]["weeks"].sum())
         kw = dict(intervention_type=t, outcome_group=OUTCOME, estimator=ESTIMATOR, log_irr=b, se=se,
                   n_treated_areas=int(n1), n_treated_area_weeks=n_weeks, n_clusters=G, n_control_areas=int(g0))
-        if n_assignments(g0, n1) >= MIN_ASSIGNMENTS:
-            ri = _RandomizationTest(des, j, X[:, j], treated, controls, area, n_draws, seed + j)
+        if n_assignments(G, n1) >= MIN_ASSIGNMENTS:
+            ri = _RandomizationTest(des, j, X[:, j], treated, area, n_draws, seed + j)
             lo, hi = ri.interval(b, se, level)
             if np.isfinite(lo) and np.isfinite(hi):
                 out.append(Estimate(ci_low=lo, ci_high=hi, p_value=ri.p_value(0.0),
                                     inference=f"placebo_assignments_{ri.n_assignments}",
-                                    detail=(f"Intervallet bygger på ett placebotest: exponeringen lades på {g0} områden "
-                                            f"utan insatsen ({sv_int(ri.n_assignments)} tilldelningar)."), **kw))
+                                    detail=(f"Intervallet bygger på ett placebotest: exponeringen lades på andra "
+                                            f"områden ({sv_int(ri.n_assignments)} tilldelningar)."), **kw))
                 continue
             reason = (f"Data kan inte avgöra: med {n1} områden med insatsen och {g0} utan har skillnaden ingen gräns "
                       "på 95 %-nivån.")
-        elif n1 >= BOOT_MIN_TREATED:
-            test = ScoreTest(score, W)
-            lo, hi = test.interval(b, se, level)
-            if np.isfinite(lo) and np.isfinite(hi):
-                out.append(Estimate(ci_low=lo, ci_high=hi, p_value=test.p_value(0.0),
-                                    inference=f"wild_cluster_score_bootstrap_webb_{n_draws}",
-                                    detail=f"Intervallet bygger på vild kluster-bootstrap över {G} områden.", **kw))
-                continue
-            reason = f"Data kan inte avgöra: skillnaden har ingen gräns på 95 %-nivån med {G} områden."
         else:
-            reason = (f"Data kan inte avgöra: {n1} områden med insatsen är för få för bootstrap (minst "
-                      f"{BOOT_MIN_TREATED} krävs), och {g0} områden utan insatsen räcker inte för ett placebotest "
-                      f"(minst {MIN_ASSIGNMENTS} möjliga tilldelningar krävs).")
+            reason = (f"Data kan inte avgöra: med {n1} område(n) med insatsen bland {G} finns {n_assignments(G, n1)} "
+                      f"sätt att lägga exponeringen på andra områden; ett placebotest på 5 %-nivån kräver minst "
+                      f"{MIN_ASSIGNMENTS}.")
         out.append(Estimate(ci_low=np.nan, ci_high=np.nan, p_value=np.nan, inference=CANNOT_TELL, reason=reason, **kw))
     return out, notes

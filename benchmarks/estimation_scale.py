@@ -4,14 +4,14 @@
     .venv/bin/python benchmarks/estimation_scale.py --case national
 
 Each case runs in its own process so that peak memory (``ru_maxrss``) is the case's own.
-Cases:
-- ``municipality``: 60 areas × 260 weeks, 3 intervention types, the whole per-outcome
-  estimation (``estimate_effects``: TWFE via statsmodels dummies, robust imputation, wild
-  bootstrap intervals, event study) for one outcome group;
-- ``municipality_absorbed``: the same through pyfixest;
-- ``national``: 6,000 areas × 260 weeks (1.56 M cells), 3 types: the pooled TWFE model with
-  absorbed fixed effects plus bootstrap intervals and the robust estimator, for one
-  outcome group (event study off);
+Cases (3 intervention types, 260 weeks, one outcome group; the asset runs every group):
+- ``municipality``: 60 areas, the whole per-outcome estimation (``estimate_effects``:
+  TWFE, robust imputation, intervals, pre-trend test, event study) on the default path;
+- ``municipality_statsmodels``: the same with every fit through statsmodels dummies (the
+  reference implementation);
+- ``region``: 800 areas (about 40 municipalities), the whole estimation;
+- ``national``: 6,000 areas (1.56 M cells): TWFE + intervals + robust estimator (event
+  study off);
 - ``national_fit_only``: only the pooled Poisson fit.
 """
 
@@ -24,21 +24,23 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CASES = ("municipality", "municipality_absorbed", "national_fit_only", "national")
+CASES = ("municipality", "municipality_statsmodels", "region", "national_fit_only", "national")
+AREAS = {"municipality": 60, "municipality_statsmodels": 60, "region": 800, "national_fit_only": 6000,
+         "national": 6000}
 
 
 def _scenario(n_areas: int):
-    from est_pipeline.estimation.simulation import SCENARIOS, TypeSpec
+    from est_pipeline.estimation.simulation import Adoption, Design
 
-    return replace(
-        SCENARIOS["s1_baseline"], n_areas=n_areas, n_weeks=260,
-        types=(TypeSpec("lighting_improvement", 0.8), TypeSpec("police_patrol", 0.9, targeting=0.5),
-               TypeSpec("safety_walk", 1.0, targeting=0.0)),
+    return Design(
+        "scale", "", n_areas=n_areas, n_weeks=260,
+        types=(Adoption("lighting_improvement", ratio=0.8, share_ending=0.4),
+               Adoption("police_patrol", ratio=0.9, targeting=0.5, share_ending=0.4),
+               Adoption("safety_walk", ratio=1.0, targeting=0.0, share_ending=0.4)),
     )
 
 
@@ -47,7 +49,7 @@ def run_case(case: str) -> dict:
     from est_pipeline.estimation.poisson_fe import fit_poisson_fe
     from est_pipeline.estimation.simulation import simulate
 
-    n_areas = 60 if case.startswith("municipality") else 6000
+    n_areas = AREAS[case]
     sim = simulate(_scenario(n_areas), seed=1)
     t0 = time.perf_counter()
     if case == "national_fit_only":
@@ -57,7 +59,7 @@ def run_case(case: str) -> dict:
     else:
         outcomes, interventions = sim.to_marts()
         t0 = time.perf_counter()  # the estimation only, not building the input frames
-        method = "absorbed" if case != "municipality" else "auto"
+        method = "statsmodels" if case == "municipality_statsmodels" else "auto"
         res = estimate_effects(outcomes, interventions, outcome_groups=("total",), method=method,
                                event_study=not case.startswith("national"))
         out = {"rows": len(res.effects), "irr_headline": res.effects[res.effects.is_headline].irr.round(4).tolist()}

@@ -16,10 +16,10 @@ import pytest
 
 from est_pipeline.defs.estimation.assets import intervention_effects
 from est_pipeline.defs.estimation.definitions import build_defs
-from est_pipeline.estimation.simulation import SCENARIOS, TypeSpec, simulate
+from est_pipeline.estimation.simulation import DESIGNS, Adoption, simulate
 from est_pipeline.lib.warehouse import connect
 
-SCENARIO = replace(SCENARIOS["s1_baseline"], n_areas=30, types=(TypeSpec("evening_outreach", 0.75),))
+SCENARIO = replace(DESIGNS["m60_half_onoff"], n_areas=30, types=(Adoption("evening_outreach", ratio=0.75, share_ending=0.4),))
 
 
 def _write_marts(seed: int = 11, survey: bool = True) -> float:
@@ -27,7 +27,7 @@ def _write_marts(seed: int = 11, survey: bool = True) -> float:
     outcomes, interventions = sim.to_marts("total")
     rng = np.random.default_rng(seed)
     # Split the total into the three groups so that they add up, as in the real mart.
-    y = outcomes["events"].to_numpy()
+    y = outcomes["events"].to_numpy().astype(int)
     prop = rng.binomial(y, 0.45)
     dis = rng.binomial(y - prop, 0.6)
     groups = [outcomes]
@@ -78,7 +78,11 @@ def test_asset_writes_the_effects_mart_and_is_idempotent(est_env):
     assert (eff.interpretation == "association").all()
     assert (pd.to_datetime(eff.period_end) == pd.Timestamp("2023-01-01")).all()
     assert (pd.to_datetime(eff.period_start) == pd.Timestamp("2020-01-06")).all()
-    assert count.inference.str.startswith("wild_cluster_score_bootstrap_webb_199").all()
+    twfe = count[count.estimator == "poisson_twfe"]
+    assert twfe.inference.eq("wild_cluster_score_bootstrap_webb_199").all() and not twfe.is_headline.any()
+    robust = count[count.estimator == "robust_imputation"]
+    assert robust.inference.eq("placebo_calibrated_t").all() and robust.is_headline.all()
+    assert (robust.n_control_areas == 15).all()
     total = count[(count.outcome_group == "total") & count.is_headline].iloc[0]
     assert total.ci_low < truth < total.ci_high
     assert total.n_clusters == 30 and total.n_treated_areas == 15
@@ -87,8 +91,9 @@ def test_asset_writes_the_effects_mart_and_is_idempotent(est_env):
     assert len(survey) == 1 and survey.irr.isna().all() and survey.share_difference.notna().all()
 
     with connect(read_only=True) as con:
-        n_events = con.execute("select count(*) from marts.intervention_event_study").fetchone()[0]
-    assert n_events > 0
+        n_events, n_inference = con.execute(
+            "select count(*), count(inference) from marts.intervention_event_study").fetchone()
+    assert n_events > 0 and n_inference == n_events
 
     assert _run("2022-01-01").success
     again = _effects()
@@ -115,3 +120,24 @@ def test_asset_fails_with_a_clear_message_without_marts(est_env):
 def test_definitions_build():
     defs = build_defs()
     assert defs.resolve_asset_graph().has(dg.AssetKey(["marts", "intervention_effects"]))
+
+
+def test_asset_adds_new_columns_to_a_warehouse_created_before_them(est_env):
+    """A mart written by the earlier release lacks n_control_areas / the event study's inference."""
+    _write_marts(survey=False)
+    with connect() as con:
+        con.execute("""create table marts.intervention_effects (
+            intervention_type varchar, outcome_group varchar, estimator varchar, is_headline boolean,
+            irr double, ci_low double, ci_high double, p_value double, q_value double,
+            n_treated_areas integer, n_treated_area_weeks integer, n_clusters integer,
+            n_areas_dropped_all_zero integer, n_obs_dropped_separated integer, pretrend_p_value double,
+            inference varchar, period_start date, period_end date, interpretation varchar, note varchar,
+            estimate_scale varchar, share_difference double, share_difference_ci_low double,
+            share_difference_ci_high double)""")
+        con.execute("""create table marts.intervention_event_study (
+            intervention_type varchar, outcome_group varchar, estimator varchar, relative_period varchar,
+            rel_week_from integer, rel_week_to integer, irr double, ci_low double, ci_high double,
+            n_area_weeks integer, period_start date, period_end date, interpretation varchar)""")
+    assert _run("2022-01-01").success
+    eff = _effects()
+    assert eff.n_control_areas.notna().any()

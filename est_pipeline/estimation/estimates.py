@@ -22,6 +22,13 @@ class Estimate:
     n_clusters: int
     inference: str
     notes: list[str] = field(default_factory=list)
+    reason: str | None = None  # Swedish: why the data cannot bound the ratio (interval and p are nan)
+    detail: str | None = None  # Swedish: what the interval rests on
+    n_control_areas: int | None = None  # never-treated areas that placebo inference learnt the noise from
+
+    @property
+    def informative(self) -> bool:
+        return self.reason is None
 
     @property
     def irr(self) -> float:

@@ -1,12 +1,16 @@
-"""Event study per intervention type: binned leads (pre-trends) and lags (dynamics).
+"""Event study per intervention type: leads (the pre-trend test) and lags (dynamics).
 
-Leads follow Borusyak–Jaravel–Spiess: on the *untreated* cells only, add indicators for
-"k starts in 1–4, 5–8, … weeks" to the untreated model and test them jointly. If areas
-were already drifting before the intervention started, these pick it up; since treated
-cells are not used, the test is not contaminated by heterogeneous effects. The reference
-is every untreated cell further than 16 weeks from a start, or never treated.
+Leads are a placebo test in the imputation framework (Liu, Wang & Xu 2024; Borusyak,
+Jaravel & Spiess test the same hypothesis with lead indicators): the 16 weeks before each
+treated area's first start are *also* left out of the untreated fit and imputed like
+treated weeks. If areas were already drifting, or were picked after a bad spell, the
+observed counts in those weeks differ from the imputed ones and the ratio is not 1. The
+test of "ratio 1 over all lead weeks" is ``pretrend_p_value``; the four 4-week bins are
+shown as event-study rows. Treated cells are never used, so heterogeneous effects do not
+contaminate the test, and it gets exactly the same few-area inference as the headline
+(:mod:`inference`), so its size is the headline's.
 
-Lags are imputation estimates on the treated cells of each bin of weeks since start.
+Lags are imputation ratios on the treated cells of each bin of weeks since the first start.
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from est_pipeline.estimation.bootstrap import ScoreTest
-from est_pipeline.estimation.imputation import UntreatedModel, estimate_targets, fit_untreated
+from est_pipeline.estimation.imputation import estimate_targets, fit_untreated, imputable
+from est_pipeline.estimation.inference import Inference, robust_inference
 from est_pipeline.estimation.panel import Panel
-from est_pipeline.estimation.poisson_fe import CollinearRegressors, Method
+from est_pipeline.estimation.poisson_fe import Method
 
 LEAD_BINS: list[tuple[int, int]] = [(-16, -13), (-12, -9), (-8, -5), (-4, -1)]
 LAG_BINS: list[tuple[int, int | None]] = [(0, 3), (4, 7), (8, 12), (13, 25), (26, 51), (52, None)]
@@ -38,9 +41,10 @@ class EventStudyRow:
     rel_week_from: int
     rel_week_to: int | None
     irr: float
-    ci_low: float
-    ci_high: float
+    ci_low: float | None
+    ci_high: float | None
     n_area_weeks: int
+    inference: str
 
 
 def relative_week(panel: Panel, k: int) -> np.ndarray:
@@ -55,52 +59,35 @@ def _in_bin(r: np.ndarray, lo: int, hi: int | None) -> np.ndarray:
         return (r >= lo) & ((r <= hi) if hi is not None else True) & ~np.isnan(r)
 
 
-def pretrend(panel: Panel, k: int, method: Method = "auto", level: float = 0.95) -> tuple[float, list[EventStudyRow]]:
-    """Joint cluster-robust Wald test of the lead bins (F with G-1 denominator df)."""
+def _row(panel, k, estimator, lo, hi, b, inf: Inference, n) -> EventStudyRow:
+    ok = inf.informative
+    return EventStudyRow(panel.types[k], panel.outcome_group, estimator, bin_label(lo, hi), lo, hi, float(np.exp(b)),
+                         float(np.exp(inf.ci_low)) if ok else None, float(np.exp(inf.ci_high)) if ok else None,
+                         int(n), inf.method)
+
+
+def pretrend(panel: Panel, k: int, W: np.ndarray, n_draws: int, seed: int,
+             method: Method = "auto") -> tuple[float, list[EventStudyRow], Inference | None]:
+    """p-value of "ratio 1 over the lead weeks", the lead bins' rows, and the pooled test."""
     r = relative_week(panel, k)
     untreated = panel.D[:, k] == 0.0
-    cols, used = [], []
-    for lo, hi in LEAD_BINS:
-        c = _in_bin(r, lo, hi) & untreated
-        if c.sum() > 0:
-            cols.append(c.astype(float))
-            used.append((lo, hi))
-    # A lead bin that only one area (or one week) has is absorbed by the fixed effects; it
-    # carries no information on pre-trends, so it is left out and the test uses the rest.
-    while True:
-        if not cols:
-            return float("nan"), []
-        extra = np.stack(cols, axis=1)
-        labels = [bin_label(*b) for b in used]
-        try:
-            model = fit_untreated(panel, k, method, extra=extra, extra_names=labels)
-            break
-        except CollinearRegressors as err:
-            unidentified = [labels.index(n) for n in err.names if n in labels]
-            if not unidentified:
-                raise
-            cols = [c for j, c in enumerate(cols) if j not in unidentified]
-            used = [b for j, b in enumerate(used) if j not in unidentified]
-    fit = model.fit
-    n_other = len(model.other)
-    beta = fit.beta[n_other:]
-    V = fit.vcov_cr1()[n_other:, n_other:]
-    G = fit.n_clusters
-    q = len(beta)
-    try:
-        F = float(beta @ np.linalg.solve(V, beta)) / q
-        p = float(stats.f.sf(F, q, max(G - 1, 1)))
-    except np.linalg.LinAlgError:
-        p = float("nan")
-    se = np.sqrt(np.diag(V))
-    crit = stats.t.ppf(0.5 + level / 2, max(G - 1, 1))
-    rows = [
-        EventStudyRow(panel.types[k], panel.outcome_group, "pretrend_leads", bin_label(lo, hi), lo, hi,
-                      float(np.exp(b)), float(np.exp(b - crit * s)), float(np.exp(b + crit * s)),
-                      int(extra[model.u_rows, j].sum()))
-        for j, ((lo, hi), b, s) in enumerate(zip(used, beta, se))
-    ]
-    return p, rows
+    lead = _in_bin(r, LEAD_BINS[0][0], LEAD_BINS[-1][1]) & untreated
+    if not lead.any():
+        return float("nan"), [], None
+    model = fit_untreated(panel, k, method, exclude=lead)
+    lead_ok = imputable(panel, model, lead)
+    if not lead_ok.any():
+        return float("nan"), [], None
+    bins = [(lo, hi, lead_ok & _in_bin(r, lo, hi)) for lo, hi in LEAD_BINS]
+    bins = [(lo, hi, m) for lo, hi, m in bins if m.any()]
+    targets = [lead_ok] + [m for _, _, m in bins]
+    res = estimate_targets(panel, model, targets)
+    infs = robust_inference(panel, k, model, lead_ok, targets, list(res.log_irr), res.scores, list(res.se), W,
+                            n_draws, seed)
+    pooled = infs[0]
+    rows = [_row(panel, k, "pretrend_leads", lo, hi, b, inf, m.sum())
+            for (lo, hi, m), b, inf in zip(bins, res.log_irr[1:], infs[1:]) if np.isfinite(b)]
+    return (pooled.p_value if pooled.informative else float("nan")), rows, pooled
 
 
 def lag_targets(panel: Panel, k: int, imputable_mask: np.ndarray) -> list[tuple[tuple[int, int | None], np.ndarray]]:
@@ -113,19 +100,8 @@ def lag_targets(panel: Panel, k: int, imputable_mask: np.ndarray) -> list[tuple[
     return out
 
 
-def lag_rows(panel: Panel, k: int, model: UntreatedModel, imputable_mask: np.ndarray, W: np.ndarray,
-             level: float = 0.95) -> list[EventStudyRow]:
-    targets = lag_targets(panel, k, imputable_mask)
-    if not targets:
-        return []
-    res = estimate_targets(panel, model, [m for _, m in targets])
-    rows = []
-    for j, ((lo, hi), m) in enumerate(targets):
-        b = float(res.log_irr[j])
-        if not np.isfinite(b):
-            continue
-        lo_ci, hi_ci = ScoreTest(res.score_fns[j], W).interval(b, float(res.se[j]), level)
-        rows.append(EventStudyRow(panel.types[k], panel.outcome_group, "robust_imputation", bin_label(lo, hi),
-                                  lo, hi, float(np.exp(b)), float(np.exp(lo_ci)), float(np.exp(hi_ci)),
-                                  int(m.sum())))
-    return rows
+def lag_rows(panel: Panel, k: int, targets, log_irr, infs: list[Inference]) -> list[EventStudyRow]:
+    """Event-study rows of the lag bins from their estimates and inferences (computed with
+    the headline's, so that all share one placebo design)."""
+    return [_row(panel, k, "robust_imputation", lo, hi, b, inf, m.sum())
+            for ((lo, hi), m), b, inf in zip(targets, log_irr, infs) if np.isfinite(b)]

@@ -98,8 +98,8 @@ def build_panel(
     """
     _require_columns(outcomes, OUTCOMES_TABLE, ("area_id", "week_start", "outcome_group", "events"))
     _require_columns(interventions, INTERVENTIONS_TABLE, ("area_id", "week_start", "intervention_type"))
-    if outcome_group not in OUTCOME_GROUPS:
-        raise PanelError(f"unknown outcome_group {outcome_group!r}; expected one of {OUTCOME_GROUPS}")
+    # Any group present in the mart can be estimated (OUTCOME_GROUPS only orders them):
+    # counts need not be integers, e.g. crimes spread over areas by population share.
 
     out = outcomes.loc[outcomes["outcome_group"] == outcome_group, ["area_id", "week_start", "events"]].copy()
     out["week_start"] = pd.to_datetime(out["week_start"])

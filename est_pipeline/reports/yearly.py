@@ -127,8 +127,12 @@ def _is_unbounded(low: float, high: float) -> bool:
 def _plain_words(row: dict[str, Any]) -> str:
     """One sentence a partner can read aloud, with the uncertainty in it."""
     irr, low, high = row["irr"], row["ci_low"], row["ci_high"]
-    if irr is None or low is None or high is None or not math.isfinite(float(irr)):
+    if irr is None or not math.isfinite(float(irr)):
         return "Sambandet kunde inte skattas för den här insatstypen."
+    if low is None or high is None:
+        # The mart's "the data cannot tell": an estimate exists, but no interval bounds it.
+        return ("Underlaget räcker inte för att säga om insatsen gick ihop med färre eller fler händelser; "
+                "se förklaringen intill.")
     pct = round(abs(1 - float(irr)) * 100)
     if pct == 0:
         text = "Medan insatsen pågick var det ungefär lika många händelser som väntat"

@@ -36,14 +36,19 @@ create table if not exists {EFFECTS_TABLE} (
     n_areas_dropped_all_zero integer, n_obs_dropped_separated integer, pretrend_p_value double,
     inference varchar, period_start date, period_end date, interpretation varchar, note varchar,
     estimate_scale varchar, share_difference double, share_difference_ci_low double,
-    share_difference_ci_high double
+    share_difference_ci_high double, n_control_areas integer
 )"""
 _EVENT_DDL = f"""
 create table if not exists {EVENT_TABLE} (
     intervention_type varchar, outcome_group varchar, estimator varchar, relative_period varchar,
     rel_week_from integer, rel_week_to integer, irr double, ci_low double, ci_high double,
-    n_area_weeks integer, period_start date, period_end date, interpretation varchar
+    n_area_weeks integer, inference varchar, period_start date, period_end date, interpretation varchar
 )"""
+# Columns added after the first release: a warehouse created before them gets them here.
+_ADDED_COLUMNS = [
+    (EFFECTS_TABLE, "n_control_areas", "integer"),
+    (EVENT_TABLE, "inference", "varchar"),
+]
 
 
 _NOTES_DDL = f"""
@@ -71,7 +76,7 @@ class EstimationConfig(dg.Config):
     start_year: int | None = None
     end_year: int | None = None
     n_draws: int = 999
-    method: str = "auto"  # auto | statsmodels | absorbed
+    method: str = "auto"  # auto (= absorbed) | absorbed | statsmodels | pyfixest
     seed: int = 20240101
 
 
@@ -138,6 +143,8 @@ def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
             con.execute(_EFFECTS_DDL)
             con.execute(_EVENT_DDL)
             con.execute(_NOTES_DDL)
+            for table, column, kind in _ADDED_COLUMNS:
+                con.execute(f"alter table {table} add column if not exists {column} {kind}")
             for table in (EFFECTS_TABLE, EVENT_TABLE, NOTES_TABLE):
                 con.execute(
                     f"delete from {table} where period_end = ? and (? or period_start = ?)",

@@ -180,15 +180,11 @@ def _cost_status(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, dict[st
 
 def headline_reason(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     """Why this model is the headline for its intervention type, in the same words as the
-    page's introduction (the estimation's rule: the simple model when both agree, it is the
-    more precise; the robust one when they disagree or the simple one alone exists)."""
-    same = [r for r in rows if r["intervention_type"] == row["intervention_type"]]
-    robust = any(str(r["estimator"]).startswith("robust") for r in same)
+    page's introduction (the estimation's rule: the robust model whenever it exists; the
+    simple one is a cross-check)."""
     if str(row["estimator"]).startswith("robust"):
-        return "Huvudresultat: modellerna skiljer sig åt, och då gäller den robusta."
-    if robust:
-        return "Huvudresultat: modellerna stämmer överens, och den enkla är mer precis."
-    return "Huvudresultat: den robusta modellen kunde inte skattas."
+        return "Huvudresultat: den robusta modellen, som gäller även när effekten skiljer sig mellan områden och över tid."
+    return "Huvudresultat: den robusta modellen kunde inte skattas, så den enkla visas."
 
 
 def model_notes(row: dict[str, Any]) -> list[str]:

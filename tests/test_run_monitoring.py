@@ -91,8 +91,11 @@ def _wait(what: str, predicate, timeout: float = 90.0):  # type: ignore[no-untyp
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_killed_run_is_failed_and_the_next_queued_run_starts(tmp_path: Path) -> None:
+def test_a_killed_run_is_failed_and_the_next_queued_run_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = _home(tmp_path)
+    # The project's event log lives under $DAGSTER_HOME (as for the webserver and the daemon):
+    # this process reads the runs' events through the same instance.
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     markers = tmp_path / "markers"
     markers.mkdir()
     env = {**os.environ, "DAGSTER_HOME": str(home), MARKERS_ENV: str(markers), "PYTHONPATH": str(REPO_ROOT),

@@ -39,7 +39,11 @@ RHYTHM_SETTINGS: dict[str, tuple[str, Any]] = {
     "timezone": ("EST_TIMEZONE", "Europe/Stockholm"),
     "small_count_threshold": ("EST_SMALL_COUNT_THRESHOLD", 3),
     "survey_min_group_size": ("EST_SURVEY_MIN_GROUP_SIZE", 10),
+    # The all-municipality BI file besides one sealed file per municipality: auto (only while
+    # the deployment holds one municipality), yes or no.
+    "publish_combined": ("EST_PUBLISH_COMBINED", "auto"),
 }
+PUBLISH_COMBINED_VALUES = ("auto", "yes", "no")
 
 
 class SettingsError(ValueError):
@@ -56,6 +60,7 @@ class Settings:
     analysis_period: str
     small_count_threshold: int
     survey_min_group_size: int
+    publish_combined: str = "auto"
     #: The events API the fetcher calls, and the location names it asks for (empty: off).
     police_events_url: str = POLICE_EVENTS_URL
     police_events_locations: tuple[str, ...] = ()
@@ -149,6 +154,11 @@ def _validate(key: str, value: Any, where: str) -> Any:
             raise SettingsError(f"{where}: partition_start must be a Monday (weeks are ISO weeks), got {text}, a "
                                 f"{day.strftime('%A')}")
         return day.isoformat()
+    if key == "publish_combined":
+        text = text.lower()
+        if text not in PUBLISH_COMBINED_VALUES:
+            raise SettingsError(f"{where}: publish_combined must be one of {PUBLISH_COMBINED_VALUES}, got {value!r}")
+        return text
     if key == "analysis_period":
         text = text.lower()
         if text not in ANALYSIS_PERIODS:

@@ -163,6 +163,7 @@ def test_publishes_marts_and_reference_only(working: Path) -> None:
             "reference.categories",
             "meta.publication",
             "meta.published_tables",
+            "meta.scope",
         }
         # The view became a table.
         kinds = dict(

@@ -77,6 +77,8 @@ class PublicationResult:
     #: rule), and if not, which tables do.
     safe_to_sum: dict[str, bool] = field(default_factory=dict)
     sum_instead: dict[str, str | None] = field(default_factory=dict)
+    #: Tables left out of a municipality's file: they hold no municipality to filter by.
+    withheld: dict[str, str] = field(default_factory=dict)
     first_week_start: object | None = None
     last_week_start: object | None = None
     seconds: float = 0.0
@@ -91,11 +93,14 @@ def publish_warehouse(
     manifest_path: Path | None = None,
     lock_timeout_s: float = 300.0,
     after_table: Callable[[str], None] | None = None,
+    scope: Scope | None = None,
 ) -> PublicationResult:
     """Publish every mart and the reference tables as one new, consistent state.
 
-    ``after_table`` is called with each table name once it is copied (progress logging,
-    and the crash tests that kill a publish half-way).
+    ``scope`` seals the file to one municipality (:func:`publish_for_municipalities`); without
+    it the file holds every municipality's rows. ``after_table`` is called with each table
+    name once it is copied (progress logging, and the crash tests that kill a publish
+    half-way).
     """
     settings = get_settings()
     source = Path(source_path or settings.warehouse_path)
@@ -122,6 +127,7 @@ def publish_warehouse(
                 survey_min=settings.survey_min_group_size,
                 lock_timeout_s=lock_timeout_s,
                 after_table=after_table,
+                scope=scope,
             )
             _verify(temp, result.row_counts)
             _fsync(temp)
@@ -155,9 +161,11 @@ def _build(
     survey_min: int,
     lock_timeout_s: float,
     after_table: Callable[[str], None] | None,
+    scope: Scope | None = None,
 ) -> PublicationResult:
     published_at = datetime.now(UTC)
     result = PublicationResult(path=temp, published_at=published_at, run_id=run_id)
+    withheld: dict[str, str] = {}
     if strict_manifest:
         dbt_docs = comments.docs_from_manifest(manifests[0], MARTS_SCHEMA)
     else:
@@ -176,16 +184,26 @@ def _build(
             _columns(con, MARTS_SCHEMA, totals.SOURCE_MART),
             areas_source[:2] if areas_source else None,
         )
+        if scope is not None:
+            for name in totals_docs:
+                con.execute(
+                    f"DELETE FROM {totals.TOTALS_SCHEMA}.{_q(name)} WHERE municipality_code IS DISTINCT FROM ?",
+                    [scope.municipality_code],
+                )
         totals_built = set(totals_docs)
 
         for table, table_type in _source_marts(con):
             columns = _columns(con, MARTS_SCHEMA, table)
             plan = rules.plan_for(table, columns)
+            where = _scope_filter(scope, {c.name for c in columns}, areas_source)
+            if where is None:
+                withheld[f"{MARTS_SCHEMA}.{table}"] = _WITHHELD_REASON
+                continue
             try:
                 con.execute(
                     f"CREATE TABLE {MARTS_SCHEMA}.{_q(table)} AS SELECT\n  "
                     f"{plan.select_list(threshold, survey_min)}\n"
-                    f"FROM {_SOURCE_ALIAS}.{MARTS_SCHEMA}.{_q(table)}"
+                    f"FROM {_SOURCE_ALIAS}.{MARTS_SCHEMA}.{_q(table)} {where}"
                 )
             except duckdb.Error as exc:
                 raise PublishError(
@@ -240,9 +258,15 @@ def _build(
                 continue
             schema, table, mapping = picked
             select = ", ".join(f"{expr} AS {_q(col)}" for col, expr in mapping.items())
+            # Reference tables are filtered by their published columns (area_id may be
+            # omrades_id in the source); the categories belong to every municipality.
+            where = _scope_filter(scope, set(mapping), areas_source, shared=ref.name == "categories")
+            if where is None:
+                withheld[f"{REFERENCE_SCHEMA}.{ref.name}"] = _WITHHELD_REASON
+                continue
             con.execute(
                 f"CREATE TABLE {REFERENCE_SCHEMA}.{_q(ref.name)} AS "
-                f"SELECT DISTINCT {select} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)}"
+                f"SELECT * FROM (SELECT DISTINCT {select} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)}) {where}"
             )
             _write_comments(
                 con,
@@ -261,10 +285,139 @@ def _build(
                 after_table(f"{REFERENCE_SCHEMA}.{ref.name}")
 
         result.first_week_start, result.last_week_start = _week_span(con)
+        result.withheld = withheld
         _write_publication(con, result, source, sources, threshold, survey_min)
+        _write_scope(con, scope, withheld)
         con.execute(f"DETACH {_SOURCE_ALIAS}")
         con.execute(f"CHECKPOINT {_PUBLISHED_ALIAS}")
     return result
+
+_WITHHELD_REASON = (
+    "no municipality_code or area_id column to seal it by, and the deployment holds several "
+    "municipalities: left out so that no other municipality's rows can be read"
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One municipality's published file: only its rows and its reference tables.
+
+    ``sole`` is true when the working warehouse holds this municipality alone: a table with
+    neither a municipality nor an area column is then entirely its own and is published.
+    """
+
+    municipality_code: str
+    sole: bool = False
+
+
+def _scope_filter(
+    scope: Scope | None,
+    columns: set[str],
+    areas_source: tuple[str, str, dict[str, str]] | None,
+    *,
+    shared: bool = False,
+) -> str | None:
+    """The WHERE clause that keeps one municipality's rows; None: withhold the table."""
+    if scope is None or shared:
+        return ""
+    code = _sql_literal(scope.municipality_code)
+    if "municipality_code" in columns:
+        return f"WHERE municipality_code = {code}"
+    if "area_id" in columns and areas_source is not None:
+        schema, table, mapping = areas_source
+        return (
+            f"WHERE area_id IN (SELECT {mapping['area_id']} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)} "
+            f"WHERE {mapping['municipality_code']} = {code})"
+        )
+    return "" if scope.sole else None
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _write_scope(con: duckdb.DuckDBPyConnection, scope: Scope | None, withheld: dict[str, str]) -> None:
+    """meta.scope: whose rows this file holds, and which tables were left out and why."""
+    con.execute(
+        f"CREATE TABLE {META_SCHEMA}.scope (municipality_code VARCHAR, table_name VARCHAR, withheld_because VARCHAR)"
+    )
+    code = scope.municipality_code if scope else None
+    con.execute(f"INSERT INTO {META_SCHEMA}.scope VALUES (?, NULL, NULL)", [code])
+    for table, reason in sorted(withheld.items()):
+        con.execute(f"INSERT INTO {META_SCHEMA}.scope VALUES (?, ?, ?)", [code, table, reason])
+    con.execute(
+        f"COMMENT ON TABLE {META_SCHEMA}.scope IS "
+        + _sql_literal(
+            "Whose rows this file holds: municipality_code on every row (NULL: every municipality "
+            "of the deployment). Rows with a table_name list tables left out of this file and why."
+        )
+    )
+
+
+def municipalities_in(source: Path, lock_timeout_s: float = 300.0) -> list[str]:
+    """The municipality codes of the working warehouse's areas, sorted."""
+    with duckdb.connect(":memory:") as con:
+        _attach_read_only(con, source, lock_timeout_s)
+        areas_ref = next(r for r in REFERENCE_TABLES if r.name == "areas")
+        picked = _pick_reference_source(con, areas_ref)
+        if picked is None:
+            return []
+        schema, table, mapping = picked
+        rows = con.execute(
+            f"SELECT DISTINCT {mapping['municipality_code']} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)} "
+            f"WHERE {mapping['municipality_code']} IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    return [str(code) for (code,) in rows]
+
+
+def municipality_file(published_dir: Path, municipality_code: str) -> Path:
+    """Where one municipality's BI file lives: ``published/<kommunkod>/warehouse.duckdb``."""
+    return published_dir / municipality_code / "warehouse.duckdb"
+
+
+def publish_for_municipalities(
+    *,
+    run_id: str = "manual",
+    sources: Sequence[SourceInfo] = (),
+    source_path: Path | None = None,
+    combined_path: Path | None = None,
+    combined: str | None = None,
+    lock_timeout_s: float = 300.0,
+) -> dict[str, PublicationResult]:
+    """One sealed file per municipality, and the all-municipality file only where wanted.
+
+    ``combined`` is the ``publish_combined`` setting: ``auto`` (the default) writes the
+    all-municipality file only while the deployment holds one municipality (then it holds
+    nothing but that municipality's rows, at the path BI connections have always used),
+    ``yes`` always, ``no`` never. Where it is not wanted, a file left from before is removed,
+    so that it cannot keep other municipalities' rows readable. Returns the results keyed by
+    municipality code, ``"*"`` for the combined file.
+    """
+    settings = get_settings()
+    source = Path(source_path or settings.warehouse_path)
+    combined_path = Path(combined_path or settings.published_warehouse_path)
+    mode = (combined or settings.publish_combined).lower()
+    if not source.exists():
+        raise PublishError(f"{source}: the working warehouse does not exist; nothing to publish")
+    codes = municipalities_in(source, lock_timeout_s)
+    results: dict[str, PublicationResult] = {}
+    for code in codes:
+        results[code] = publish_warehouse(
+            run_id=run_id, sources=sources, source_path=source,
+            target_path=municipality_file(combined_path.parent, code),
+            lock_timeout_s=lock_timeout_s, scope=Scope(code, sole=len(codes) == 1),
+        )
+    if mode == "yes" or (mode == "auto" and len(codes) <= 1):
+        results["*"] = publish_warehouse(
+            run_id=run_id, sources=sources, source_path=source, target_path=combined_path,
+            lock_timeout_s=lock_timeout_s,
+        )
+    elif combined_path.exists():
+        with _publisher_lock(combined_path):
+            combined_path.unlink()
+        log.info("Removed %s: the deployment holds %d municipalities and publish_combined is %s",
+                 combined_path, len(codes), mode)
+    return results
 
 
 @contextmanager

@@ -8,8 +8,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from est_pipeline.defs.publish.marts import mart_table_name
-from est_pipeline.publish import SourceInfo, publish_warehouse
-from est_pipeline.settings import get_settings
+from est_pipeline.publish import SourceInfo, publish_for_municipalities
 
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 GROUP = "publish"
@@ -29,24 +28,35 @@ def build_published_warehouse_asset(mart_specs: Sequence[dg.AssetSpec]) -> dg.As
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description=(
-            "The read-only warehouse for BI tools: every table in schema marts plus the "
-            "reference tables, with the small-count rule applied, swapped in atomically "
-            "so readers never see a half-written state or a lock error (docs/bi.md)."
+            "The read-only warehouses for BI tools: every table in schema marts plus the "
+            "reference tables, with the small-count rule applied, one file per municipality "
+            "holding only its rows (published/<kommunkod>/warehouse.duckdb) and the "
+            "all-municipality file where configured, each swapped in atomically so readers "
+            "never see a half-written state or a lock error (docs/bi.md)."
         ),
     )
     def published_warehouse(context: AssetExecutionContext) -> dg.MaterializeResult:
         sources = [_source_info(context.instance, key, table) for key, table in tables.items()]
-        result = publish_warehouse(run_id=context.run_id, sources=sources)
+        results = publish_for_municipalities(run_id=context.run_id, sources=sources)
+        if not results:
+            raise dg.Failure("nothing published: the working warehouse has no areas with a municipality code")
+        # The all-municipality file where it is published, else the first municipality's:
+        # the figures below describe that file; every file is listed under "files".
+        result = results.get("*") or next(iter(results.values()))
         return dg.MaterializeResult(
             metadata={
-                "path": dg.MetadataValue.path(str(get_settings().published_warehouse_path)),
+                "path": dg.MetadataValue.path(str(result.path)),
+                "files": dg.MetadataValue.json({code: str(r.path) for code, r in results.items()}),
+                "municipalities": len([c for c in results if c != "*"]),
                 "tables": len(result.row_counts),
                 "rows": sum(result.row_counts.values()),
                 "rows_with_suppressed_values": sum(result.suppressed_rows.values()),
                 "first_week_start": str(result.first_week_start or ""),
                 "last_week_start": str(result.last_week_start or ""),
                 "row_counts": dg.MetadataValue.json(result.row_counts),
-                "seconds": round(result.seconds, 2),
+                "withheld_tables": dg.MetadataValue.json(
+                    {code: sorted(r.withheld) for code, r in results.items() if r.withheld}),
+                "seconds": round(sum(r.seconds for r in results.values()), 2),
             }
         )
 

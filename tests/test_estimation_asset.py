@@ -141,3 +141,37 @@ def test_asset_adds_new_columns_to_a_warehouse_created_before_them(est_env):
     assert _run("2022-01-01").success
     eff = _effects()
     assert eff.n_control_areas.notna().any()
+
+
+def test_each_municipality_is_estimated_on_its_own_areas(est_env):
+    """Two municipalities in one warehouse: each gets its own estimates, from its own areas
+    only, marked with its code; the rows of one do not depend on the other's data."""
+    _write_marts(survey=False)
+    with connect() as con:
+        areas = [a for (a,) in con.execute("select distinct area_id from marts.area_week_outcomes order by 1").fetchall()]
+        half = len(areas) // 2
+        con.execute("create or replace table raw.areas (area_id varchar, municipality_code varchar)")
+        con.executemany("insert into raw.areas values (?, ?)",
+                        [(a, "9001" if i < half else "9002") for i, a in enumerate(areas)])
+    assert _run("2022-01-01").success
+    eff = _effects()
+    count = eff[eff.estimate_scale == "incidence_rate_ratio"]
+    assert set(eff.municipality_code) == {"9001", "9002"}
+    for code, n_areas in (("9001", half), ("9002", len(areas) - half)):
+        mine = count[count.municipality_code == code]
+        assert len(mine) == 8 and mine.groupby("outcome_group").is_headline.sum().eq(1).all()
+        assert (mine.n_clusters <= n_areas).all()
+    with connect(read_only=True) as con:
+        notes = con.execute("select municipality_code, status from marts.estimation_notes order by 1").fetchall()
+        study = {c for (c,) in con.execute("select distinct municipality_code from marts.intervention_event_study").fetchall()}
+    assert notes == [("9001", "estimated"), ("9002", "estimated")] and study == {"9001", "9002"}
+
+    # 9001's rows are the same when 9002's data changes: nothing of one enters the other.
+    before = count[count.municipality_code == "9001"].reset_index(drop=True)
+    with connect() as con:
+        con.execute("update marts.area_week_outcomes set events = events * 2 where area_id in "
+                    "(select area_id from raw.areas where municipality_code = '9002')")
+    assert _run("2022-01-01").success
+    after = _effects()
+    after = after[(after.estimate_scale == "incidence_rate_ratio") & (after.municipality_code == "9001")]
+    pd.testing.assert_frame_equal(before, after.reset_index(drop=True))

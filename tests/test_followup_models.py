@@ -77,10 +77,16 @@ def test_interventions_carried_out_with_weeks_and_cost(warehouse: Path) -> None:
 
 
 def test_intervention_type_year(warehouse: Path) -> None:
-    rows = query(warehouse, "select * from marts.yearly_intervention_followup")
+    everything = query(warehouse, "select * from marts.yearly_intervention_followup")
     types = {r["intervention_type"] for r in query(warehouse, "select intervention_type from seeds.intervention_types")}
-    assert {(r["intervention_type"], r["year"]) for r in rows} == {(t, y) for t in types for y in (2023, 2024)}
-    assert len(rows) == 2 * len(types)
+    # Type × municipality × year: each municipality's rows count only its own interventions.
+    assert {(r["intervention_type"], r["municipality_code"], r["year"]) for r in everything} == {
+        (t, m, y) for t in types for m in ("9001", "9002") for y in (2023, 2024)}
+    assert len(everything) == 2 * 2 * len(types)
+    assert not any(r["interventions_count"] or r["interventions_started"] for r in everything
+                   if r["municipality_code"] == "9002")  # every registered intervention is in 9001
+    rows = [r for r in everything if r["municipality_code"] == "9001"]
+    assert {r["municipality_name"] for r in rows} == {"Prioritetsby"}
     by_key = {(r["intervention_type"], r["year"]): r for r in rows}
     cleanup = by_key[("cleanup", 2024)]
     assert (cleanup["interventions_count"], cleanup["areas_count"], cleanup["areas"], cleanup["area_weeks"], cleanup["cost_sek"]) == (1, 1, "NV04", 4, 10000.0)

@@ -6,8 +6,11 @@ estimates on all data up to the end of its year (what the yearly follow-up repor
 backfill over several years does each year that way, in one run. Run config
 ``start_year``/``end_year`` instead estimates once over exactly that range of years.
 
-Rows are replaced per (period_start, period_end), in one transaction, so re-running a
-year gives the same table and readers never see a half-written period.
+Each municipality is estimated on its own areas (its rows carry ``municipality_code``), so
+that a municipality's estimates hold nothing of another's data and can be published in its
+sealed file. Rows are replaced per (municipality, period_start, period_end), in one
+transaction, so re-running a year gives the same table and readers never see a half-written
+period.
 """
 
 # No "from __future__ import annotations": Dagster reads the config annotations at runtime.
@@ -36,24 +39,29 @@ create table if not exists {EFFECTS_TABLE} (
     n_areas_dropped_all_zero integer, n_obs_dropped_separated integer, pretrend_p_value double,
     inference varchar, period_start date, period_end date, interpretation varchar, note varchar,
     estimate_scale varchar, share_difference double, share_difference_ci_low double,
-    share_difference_ci_high double, n_control_areas integer
+    share_difference_ci_high double, n_control_areas integer, municipality_code varchar
 )"""
 _EVENT_DDL = f"""
 create table if not exists {EVENT_TABLE} (
     intervention_type varchar, outcome_group varchar, estimator varchar, relative_period varchar,
     rel_week_from integer, rel_week_to integer, irr double, ci_low double, ci_high double,
-    n_area_weeks integer, inference varchar, period_start date, period_end date, interpretation varchar
+    n_area_weeks integer, inference varchar, period_start date, period_end date, interpretation varchar,
+    municipality_code varchar
 )"""
 # Columns added after the first release: a warehouse created before them gets them here.
 _ADDED_COLUMNS = [
     (EFFECTS_TABLE, "n_control_areas", "integer"),
     (EVENT_TABLE, "inference", "varchar"),
+    (EFFECTS_TABLE, "municipality_code", "varchar"),
+    (EVENT_TABLE, "municipality_code", "varchar"),
+    (NOTES_TABLE, "municipality_code", "varchar"),
 ]
 
 
 _NOTES_DDL = f"""
 create table if not exists {NOTES_TABLE} (
-    period_start date, period_end date, status varchar, note varchar, messages varchar
+    period_start date, period_end date, status varchar, note varchar, messages varchar,
+    municipality_code varchar
 )"""
 
 NO_INTERVENTIONS_SV = (
@@ -80,7 +88,8 @@ class EstimationConfig(dg.Config):
     seed: int = 20240101
 
 
-def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict[str, str | None]]:
+    """The panel marts, the survey, and each area's municipality (from the areas model)."""
     path = get_settings().warehouse_path
     if not path.exists():
         raise PanelError(
@@ -108,7 +117,31 @@ def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | 
             survey = con.execute(
                 "select ar, omrades_id, trygg_kvall from raw.safety_survey where ar < ?", [end.year + (end.month > 1)]
             ).df()
-    return outcomes, interventions, survey
+        areas_table = next((t for t in ("intermediate.int_areas", "raw.areas") if t in tables), None)
+        municipality_of = dict(con.execute(
+            f"select area_id, municipality_code from {areas_table}").fetchall()) if areas_table else {}
+    return outcomes, interventions, survey, municipality_of
+
+
+def _by_municipality(
+    outcomes: pd.DataFrame, interventions: pd.DataFrame, survey: pd.DataFrame | None,
+    municipality_of: dict[str, str | None],
+) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]]:
+    """The panel split by municipality: each municipality is estimated on its own areas only,
+    so that its estimates carry its code and hold nothing of another municipality's data."""
+    codes = sorted({municipality_of.get(a) for a in outcomes["area_id"].unique()}, key=lambda c: (c is None, c or ""))
+    if len(codes) <= 1:
+        return [(codes[0] if codes else None, outcomes, interventions, survey)]
+    parts = []
+    for code in codes:
+        areas = {a for a in outcomes["area_id"].unique() if municipality_of.get(a) == code}
+        parts.append((
+            code,
+            outcomes[outcomes["area_id"].isin(areas)].reset_index(drop=True),
+            interventions[interventions["area_id"].isin(areas)].reset_index(drop=True),
+            None if survey is None else survey[survey["omrades_id"].isin(areas)].reset_index(drop=True),
+        ))
+    return parts
 
 
 def _first_week(outcomes: pd.DataFrame, end: date) -> date:
@@ -128,7 +161,7 @@ def _windows(context: dg.AssetExecutionContext, config: EstimationConfig) -> lis
 
 
 def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
-           status: str, note: str, messages: list[str], cumulative: bool) -> None:
+           status: str, note: str, messages: list[str], cumulative: bool, municipality: str | None) -> None:
     """Replace one estimation period: its effect rows, event-study rows and its note.
 
     A yearly partition estimates on all data before its end, so its rows are replaced by
@@ -146,19 +179,24 @@ def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
             for table, column, kind in _ADDED_COLUMNS:
                 con.execute(f"alter table {table} add column if not exists {column} {kind}")
             for table in (EFFECTS_TABLE, EVENT_TABLE, NOTES_TABLE):
+                # Rows from before estimates carried a municipality (NULL) are replaced too.
                 con.execute(
-                    f"delete from {table} where period_end = ? and (? or period_start = ?)",
-                    [end, cumulative, start],
+                    f"delete from {table} where period_end = ? and (? or period_start = ?) "
+                    "and (municipality_code is null or municipality_code = ?)",
+                    [end, cumulative, start, municipality],
                 )
             if len(effects):
                 con.register("eff_df", effects[EFFECT_COLUMNS])
-                con.execute(f"insert into {EFFECTS_TABLE} by name select * from eff_df")
+                con.execute(f"insert into {EFFECTS_TABLE} by name select *, ?::varchar as municipality_code from eff_df",
+                            [municipality])
             if len(events):
                 con.register("ev_df", events[EVENT_COLUMNS])
-                con.execute(f"insert into {EVENT_TABLE} by name select * from ev_df")
+                con.execute(f"insert into {EVENT_TABLE} by name select *, ?::varchar as municipality_code from ev_df",
+                            [municipality])
             con.execute(
-                f"insert into {NOTES_TABLE} values (?, ?, ?, ?, ?)",
-                [start, end, status, note, "\n".join(messages) or None],
+                f"insert into {NOTES_TABLE} (period_start, period_end, status, note, messages, municipality_code) "
+                "values (?, ?, ?, ?, ?, ?)",
+                [start, end, status, note, "\n".join(messages) or None, municipality],
             )
             con.execute("commit")
         except Exception:
@@ -184,46 +222,51 @@ def intervention_effects(context: dg.AssetExecutionContext, config: EstimationCo
     n_rows = 0
     messages: list[str] = []
     for start, end in _windows(context, config):
-        t0 = time.perf_counter()
         try:
-            outcomes, interventions, survey = _read_inputs(end)
+            outcomes_all, interventions_all, survey_all, municipality_of = _read_inputs(end)
         except PanelError as exc:
             raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
-        period_start = start or _first_week(outcomes, end)
-        if interventions.empty or outcomes.empty:
-            # A municipality that has registered no interventions yet: a note, not a failure.
-            note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
-            _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [], start is None)
-            messages.append(f"{end.year}: no interventions registered before {end}")
-            summary.append(f"### [{period_start}, {end})\n\n{note}")
-            context.log.info(f"[{period_start}, {end}): {note}")
-            continue
-        try:
-            result = estimate_effects(
-                outcomes, interventions, survey, period_start=start, period_end=end,
-                method=config.method, n_draws=config.n_draws, seed=config.seed,  # type: ignore[arg-type]
+        parts = _by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
+        for code, outcomes, interventions, survey in parts:
+            t0 = time.perf_counter()
+            period_start = start or _first_week(outcomes, end)
+            label = f"[{period_start}, {end})" + (f" {code}" if len(parts) > 1 else "")
+            if interventions.empty or outcomes.empty:
+                # A municipality that has registered no interventions yet: a note, not a failure.
+                note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
+                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [],
+                       start is None, code)
+                messages.append(f"{end.year}{' ' + code if len(parts) > 1 else ''}: no interventions registered before {end}")
+                summary.append(f"### {label}\n\n{note}")
+                context.log.info(f"{label}: {note}")
+                continue
+            try:
+                result = estimate_effects(
+                    outcomes, interventions, survey, period_start=start, period_end=end,
+                    method=config.method, n_draws=config.n_draws, seed=config.seed,  # type: ignore[arg-type]
+                )
+            except NothingToEstimate as exc:
+                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
+                       NOTHING_ESTIMABLE_SV, [str(exc)], start is None, code)
+                messages.append(f"{end.year}{' ' + code if len(parts) > 1 else ''}: {exc}")
+                summary.append(f"### {label}\n\n{NOTHING_ESTIMABLE_SV}")
+                context.log.warning(f"{label}: {exc}")
+                continue
+            except PanelError as exc:
+                raise dg.Failure(description=f"estimation for {label}: {exc}") from exc
+            period_start = result.effects["period_start"].iloc[0]
+            _write(result.effects, result.event_study, period_start, end, "estimated",
+                   ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages,
+                   start is None, code)
+            n_rows += len(result.effects)
+            messages += [f"{end.year}{' ' + code if len(parts) > 1 else ''}: {m}" for m in result.messages]
+            head = result.effects[result.effects["is_headline"]]
+            summary.append(
+                f"### {label} — {time.perf_counter() - t0:.1f} s\n\n"
+                + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value", "q_value"]]
+                .round(3).to_markdown(index=False)
             )
-        except NothingToEstimate as exc:
-            _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
-                   NOTHING_ESTIMABLE_SV, [str(exc)], start is None)
-            messages.append(f"{end.year}: {exc}")
-            summary.append(f"### [{period_start}, {end})\n\n{NOTHING_ESTIMABLE_SV}")
-            context.log.warning(f"[{period_start}, {end}): {exc}")
-            continue
-        except PanelError as exc:
-            raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
-        period_start = result.effects["period_start"].iloc[0]
-        _write(result.effects, result.event_study, period_start, end, "estimated",
-               ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages, start is None)
-        n_rows += len(result.effects)
-        messages += [f"{end.year}: {m}" for m in result.messages]
-        head = result.effects[result.effects["is_headline"]]
-        summary.append(
-            f"### [{period_start}, {end}) — {time.perf_counter() - t0:.1f} s\n\n"
-            + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value", "q_value"]]
-            .round(3).to_markdown(index=False)
-        )
-        context.log.info(f"estimated [{period_start}, {end}): {len(result.effects)} rows")
+            context.log.info(f"estimated {label}: {len(result.effects)} rows")
     return dg.MaterializeResult(
         metadata={
             "rows_written": n_rows,

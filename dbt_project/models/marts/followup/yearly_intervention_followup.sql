@@ -6,7 +6,7 @@
     pre_hook="{{ delete_partition_window('year_start') }}",
 ) }}
 
-{#- Intervention type × calendar year: where and how long each type ran, what it cost, and
+{#- Intervention type × municipality × calendar year: where and how long each type ran, what it cost, and
     the estimated association from marts.intervention_effects (the estimation concern, one
     yearly partition = all data up to the year's end, period_end exclusive).
 
@@ -18,7 +18,8 @@
     the dependency. Of the headline estimates (is_headline) for the type, the one for the
     year is taken (its period ends in the year: year(period_end - 1 day), or its `year`
     column says so), preferring the outcome group the type targets, then the total, then
-    the longest period. -#}
+    the longest period. Each municipality's rows hold only its own interventions and its own
+    estimates (the estimation runs per municipality), so its published file can carry them. -#}
 
 {%- set effects_source = source('estimates', 'intervention_effects') -%}
 {%- set effects_relation = none -%}
@@ -45,19 +46,31 @@ types as (
     from {{ ref('intervention_types') }}
 ),
 
+areas as (
+    select area_id, municipality_code, municipality_name
+    from {{ ref('int_areas') }}
+),
+
+municipalities as (
+    select distinct municipality_code, municipality_name
+    from areas
+),
+
 weeks as (
     select
         w.intervention_type,
+        a.municipality_code,
         cast(date_trunc('year', w.week_start) as date) as year_start,
         w.intervention_id,
         w.area_id,
         w.week_start,
         w.intensity
     from {{ ref('area_week_interventions') }} as w
+    inner join areas as a on a.area_id = w.area_id
 ),
 
 by_intervention as (
-    select intervention_type, year_start, intervention_id, count(*) as weeks_active
+    select intervention_type, municipality_code, year_start, intervention_id, count(*) as weeks_active
     from weeks
     group by all
 ),
@@ -65,6 +78,7 @@ by_intervention as (
 ran as (
     select
         w.intervention_type,
+        w.municipality_code,
         w.year_start,
         count(distinct w.intervention_id) as interventions_count,
         count(distinct w.area_id) as areas_count,
@@ -79,6 +93,7 @@ ran as (
 durations as (
     select
         intervention_type,
+        municipality_code,
         year_start,
         avg(weeks_active) as mean_weeks_per_intervention,
         max(weeks_active) as max_weeks_per_intervention
@@ -89,22 +104,26 @@ durations as (
 -- Cost is booked in the year the intervention started (the register has one total cost).
 started as (
     select
-        intervention_type,
-        cast(date_trunc('year', started_on) as date) as year_start,
+        v.intervention_type,
+        a.municipality_code,
+        cast(date_trunc('year', v.started_on) as date) as year_start,
         count(*) as interventions_started,
-        sum(cost_sek) as cost_sek
-    from {{ ref('int_interventions_validated') }}
-    where is_valid
+        sum(v.cost_sek) as cost_sek
+    from {{ ref('int_interventions_validated') }} as v
+    inner join areas as a on a.area_id = v.area_id
+    where v.is_valid
     group by all
 ),
 
 ended as (
     select
-        intervention_type,
-        cast(date_trunc('year', ended_on) as date) as year_start,
+        v.intervention_type,
+        a.municipality_code,
+        cast(date_trunc('year', v.ended_on) as date) as year_start,
         count(*) as interventions_ended
-    from {{ ref('int_interventions_validated') }}
-    where is_valid and ended_on is not null
+    from {{ ref('int_interventions_validated') }} as v
+    inner join areas as a on a.area_id = v.area_id
+    where v.is_valid and v.ended_on is not null
     group by all
 ),
 
@@ -112,6 +131,11 @@ ended as (
 effects as (
     select
         e.intervention_type,
+        {% if 'municipality_code' in effects_columns -%}
+        e.municipality_code,
+        {%- else -%}
+        cast(null as varchar) as municipality_code,
+        {%- endif %}
         y.year_start,
         e.outcome_group,
         e.estimator,
@@ -130,7 +154,7 @@ effects as (
         {%- endif %}
     where e.is_headline
     qualify row_number() over (
-        partition by e.intervention_type, y.year_start
+        partition by e.intervention_type, {% if 'municipality_code' in effects_columns %}e.municipality_code, {% endif %}y.year_start
         order by
             (e.outcome_group = t.target_outcome_group) desc,
             (e.outcome_group = 'total') desc,
@@ -143,6 +167,7 @@ effects as (
 effects as (
     select
         cast(null as varchar) as intervention_type,
+        cast(null as varchar) as municipality_code,
         cast(null as date) as year_start,
         cast(null as varchar) as outcome_group,
         cast(null as varchar) as estimator,
@@ -156,8 +181,9 @@ effects as (
 {% endif %}
 
 grid as (
-    select t.*, y.year_start, cast(year(y.year_start) as integer) as year
+    select t.*, m.municipality_code, m.municipality_name, y.year_start, cast(year(y.year_start) as integer) as year
     from types as t
+    cross join municipalities as m
     cross join years as y
 )
 
@@ -185,10 +211,24 @@ select
     x.ci_high,
     x.p_value,
     x.q_value,
-    x.irr is not null as has_estimate
+    x.irr is not null as has_estimate,
+    g.municipality_code,
+    g.municipality_name
 from grid as g
-left join ran as r on r.intervention_type = g.intervention_type and r.year_start = g.year_start
-left join durations as d on d.intervention_type = g.intervention_type and d.year_start = g.year_start
-left join started as s on s.intervention_type = g.intervention_type and s.year_start = g.year_start
-left join ended as e on e.intervention_type = g.intervention_type and e.year_start = g.year_start
-left join effects as x on x.intervention_type = g.intervention_type and x.year_start = g.year_start
+left join ran as r
+    on r.intervention_type = g.intervention_type and r.municipality_code = g.municipality_code
+    and r.year_start = g.year_start
+left join durations as d
+    on d.intervention_type = g.intervention_type and d.municipality_code = g.municipality_code
+    and d.year_start = g.year_start
+left join started as s
+    on s.intervention_type = g.intervention_type and s.municipality_code = g.municipality_code
+    and s.year_start = g.year_start
+left join ended as e
+    on e.intervention_type = g.intervention_type and e.municipality_code = g.municipality_code
+    and e.year_start = g.year_start
+-- Estimates written before they carried a municipality (NULL) belong to every municipality.
+left join effects as x
+    on x.intervention_type = g.intervention_type
+    and coalesce(x.municipality_code, g.municipality_code) = g.municipality_code
+    and x.year_start = g.year_start

@@ -473,9 +473,12 @@ def _publish_detail() -> str:
     from est_pipeline.lib.warehouse import connect
 
     path = get_settings().published_warehouse_path
-    with connect(path, read_only=True) as con:
+    files = [path] if path.exists() else sorted(path.parent.glob("*/warehouse.duckdb"))
+    if not files:
+        return "nothing published"
+    with connect(files[0], read_only=True) as con:
         tables = con.execute("select count(*) from meta.published_tables").fetchone()[0]
-    return f"{tables} tables"
+    return f"{tables} tables" + (f" in each of {len(files)} municipality files" if files[0] != path else "")
 
 
 def _demo_truth() -> dict[str, Any] | None:
@@ -541,8 +544,14 @@ def _print_summary(runner: Runner, seconds: float, is_demo: bool) -> None:
     reports = sorted(settings.reports_dir.rglob("*.html")) if settings.reports_dir.exists() else []
     console.line("")
     console.line(f"Reports ({len(reports)} HTML files, open them in a browser):")
-    for line in _report_lines(settings.reports_dir):
-        console.line(line)
+    # Several municipalities: each has its own folder reports/<kommunkod>/.
+    folders = sorted(p for p in settings.reports_dir.iterdir() if p.is_dir() and p.name.isdigit()) \
+        if settings.reports_dir.exists() else []
+    for folder in folders or [settings.reports_dir]:
+        if folders:
+            console.line(f"  Kommun {folder.name}:")
+        for line in _report_lines(folder):
+            console.line(line)
 
     with connect(read_only=True) as con:
         files = con.execute(
@@ -563,7 +572,12 @@ def _print_summary(runner: Runner, seconds: float, is_demo: bool) -> None:
     console.line(f"Working warehouse: {settings.warehouse_path}")
     console.line(f"  {files[0]} files loaded, {_n(files[1])} rows."
                  + (f" {rejected} files rejected: raw.file_registry says why." if rejected else ""))
-    console.line(f"BI copy (open read-only): {settings.published_warehouse_path}")
+    published = settings.published_warehouse_path
+    if published.exists():
+        console.line(f"BI copy (open read-only): {published}")
+    sealed = sorted(published.parent.glob("*/warehouse.duckdb"))
+    if sealed:
+        console.line(f"One BI file per municipality, holding only its rows: {len(sealed)} under {published.parent}/<kommunkod>/")
     console.line("  Sum totals from totals.area_week and totals.municipality_week_category; the marts "
                  "blank small counts (docs/bi.md).")
 
@@ -615,7 +629,7 @@ def _print_summary(runner: Runner, seconds: float, is_demo: bool) -> None:
 
     console.line("")
     console.line("Where to look next:")
-    latest = sorted((settings.reports_dir / "weekly").glob("*.html"))
+    latest = sorted(settings.reports_dir.glob("weekly/*.html")) or sorted(settings.reports_dir.glob("*/weekly/*.html"))
     if latest:
         console.line(f"  the latest lägesbild:   {latest[-1]}")
     console.line("  the Dagster UI:         make dev   (these runs are under their job names, tagged "

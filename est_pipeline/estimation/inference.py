@@ -70,6 +70,13 @@ class Inference:
         return self.reason is None
 
 
+#: The note when the noise model cannot be fitted at all.
+UNSTABLE_SV = (
+    "Underlaget räcker inte för att säga något: modellen för jämförelseområdena gick inte att skatta "
+    "stabilt (för få områden eller veckor utan insatsen)."
+)
+
+
 def _cannot(reason: str) -> Inference:
     return Inference(CANNOT_TELL, np.nan, np.nan, np.nan, reason=reason)
 
@@ -117,9 +124,14 @@ def robust_inference(
     ``estimates`` are the targets' log ratios (nan if not estimable), ``boot_scores`` and
     ``boot_se`` their bootstrap score functions and standard errors.
     """
-    design = PlaceboDesign(panel, k, model, schedule_mask, model.excluded)
-    n1, g0 = design.n_treated, design.n_controls
-    out = _robust_inference(design, panel, targets, estimates, boot_scores, boot_se, W, n_draws, seed, level, null)
+    try:
+        design = PlaceboDesign(panel, k, model, schedule_mask, model.excluded)
+        n1, g0 = design.n_treated, design.n_controls
+        out = _robust_inference(design, panel, targets, estimates, boot_scores, boot_se, W, n_draws, seed, level, null)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        # A panel so small or sparse that the untreated fit or the noise model has nothing to
+        # stand on (e.g. a handful of areas where the fit does not converge): no interval.
+        return [_cannot(UNSTABLE_SV) for _ in targets]
     for inf in out:
         inf.n_treated, inf.n_controls = n1, g0
     return out

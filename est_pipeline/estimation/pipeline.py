@@ -139,8 +139,12 @@ def estimate_panel(
             notes.append(f"{n_lost} behandlade områdesveckor saknar jämförelseveckor och ingår inte i den robusta skattningen.")
         pre_p = float("nan")
         if event_study:
-            pre_p, lead_rows, _ = pretrend(panel, k, W, n_draws, seed + 3, method)
-            events.extend(lead_rows)
+            try:
+                pre_p, lead_rows, _ = pretrend(panel, k, W, n_draws, seed + 3, method)
+                events.extend(lead_rows)
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                # Too few untreated weeks before the starts to fit the placebo leads.
+                messages.append(f"{panel.outcome_group}: {panel.types[k]}: no pre-trend test ({exc})")
         headline = robust if robust is not None else est
         type_notes = list(notes)
         if headline.n_treated_areas < FEW_TREATED_AREAS:

@@ -21,7 +21,8 @@ class MartMissingError(RuntimeError):
 def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     schema, name = relation.split(".", 1)
     row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+        "and table_catalog = current_database()",
         [schema, name],
     ).fetchone()
     return bool(row and row[0])
@@ -31,7 +32,8 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     schema, name = relation.split(".", 1)
     rows = con.execute(
         "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
+        "where table_schema = ? and table_name = ? and table_catalog = current_database() "
+        "order by ordinal_position",
         [schema, name],
     ).fetchall()
     return [r[0] for r in rows]

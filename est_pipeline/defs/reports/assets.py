@@ -6,7 +6,10 @@ starting a run, and each partition still gets its own materialisation with its o
 and chart in the UI (``add_asset_metadata(partition_key=...)``).
 
 Each partition opens the warehouse read-only for just as long as it reads its rows, and
-closes it before the next partition; no connection crosses an asset boundary.
+closes it before the next partition; no connection crosses an asset boundary. A deployment
+with several municipalities gets each report once per municipality, under
+``reports/<kommunkod>/``, rendered from a view that holds only that municipality's rows
+(``est_pipeline.reports.sealed``).
 
 Each asset carries the tag of its rhythm, so the weekly, period and yearly jobs select it
 and a scheduled run delivers its report (``est_pipeline.defs.delivery``).
@@ -28,6 +31,7 @@ from est_pipeline.defs.partitions import (
 )
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.reports.period import render_period_report
+from est_pipeline.reports.sealed import municipalities, sealed_connection
 from est_pipeline.reports.weekly import render_weekly_report
 from est_pipeline.reports.yearly import render_yearly_report
 from est_pipeline.settings import get_settings
@@ -44,21 +48,35 @@ def _render_partitions(
     render: Callable[[Any, date, Path], _Rendered],
     title: str,
 ) -> None:
+    """Render each partition; with several municipalities, once per municipality, each from
+    a view of the warehouse that holds only its rows, into ``reports/<kommunkod>/``."""
     reports_dir = get_settings().reports_dir
     keys = list(context.partition_keys)
+    with connect(read_only=True) as con:
+        codes = municipalities(con)
     for key in keys:
-        with connect(read_only=True) as con:
-            report = render(con, date.fromisoformat(key), reports_dir)
+        rendered: list[tuple[str | None, _Rendered]] = []
+        if len(codes) <= 1:
+            with connect(read_only=True) as con:
+                rendered.append((None, render(con, date.fromisoformat(key), reports_dir)))
+        else:
+            for code in codes:
+                with sealed_connection(code) as con:
+                    rendered.append((code, render(con, date.fromisoformat(key), reports_dir / code)))
+        first = rendered[0][1]
         context.add_asset_metadata(
             {
-                "summary": dg.MetadataValue.md(report.summary_md),
-                "path": dg.MetadataValue.path(str(report.path)),
-                "size_bytes": dg.MetadataValue.int(report.path.stat().st_size),
-                "chart": dg.MetadataValue.md(f"![{title}]({report.main_chart})"),
+                "summary": dg.MetadataValue.md(first.summary_md),
+                "path": dg.MetadataValue.path(str(first.path)),
+                "size_bytes": dg.MetadataValue.int(first.path.stat().st_size),
+                "chart": dg.MetadataValue.md(f"![{title}]({first.main_chart})"),
+                **({"reports": dg.MetadataValue.json({c: str(r.path) for c, r in rendered})}
+                   if len(rendered) > 1 else {}),
             },
             partition_key=key,
         )
-        context.log.info(f"{title} {key}: {report.path}")
+        for code, report in rendered:
+            context.log.info(f"{title} {key}{' ' + code if code else ''}: {report.path}")
 
 
 @dg.asset(

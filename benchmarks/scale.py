@@ -156,7 +156,7 @@ def run_stage(stage: str, dg, defs) -> None:
     export_dbt_environment()
     instance = dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
-    phases = run_demo._phases(defs)
+    phases = _phases(defs)
     reports = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == run_demo.REPORT_GROUP}
     ingest_keys = [k for k in phases["before"] if k.path[0] == "raw"]
     harmonise_keys = [k for k in phases["before"] if k.path[0] != "raw"]
@@ -204,6 +204,41 @@ def run_stage(stage: str, dg, defs) -> None:
         _materialise(defs, instance, phases["after"])
     else:
         raise SystemExit(f"unknown stage {stage}")
+
+
+def _phases(defs) -> dict[str, list]:
+    """The asset graph in the order a backfill materialises it: the unpartitioned assets
+    without partitioned ancestors ("before"), each partitions definition's assets, then the
+    unpartitioned assets downstream of partitioned ones ("after": the publication)."""
+    from est_pipeline.defs import partitions
+
+    graph = defs.resolve_asset_graph()
+    names = {id(getattr(partitions, n)): n
+             for n in ("weekly_partitions", "analysis_period_partitions", "yearly_partitions")}
+
+    def ancestors(key) -> set:
+        seen, stack = set(), list(graph.get(key).parent_keys)
+        while stack:
+            k = stack.pop()
+            if k in seen or not graph.has(k):
+                continue
+            seen.add(k)
+            stack.extend(graph.get(k).parent_keys)
+        return seen
+
+    phases: dict[str, list] = {"before": [], "after": []}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        pdef = node.partitions_def
+        if pdef is None:
+            partitioned_above = any(graph.get(a).partitions_def is not None for a in ancestors(key))
+            phases["after" if partitioned_above else "before"].append(key)
+        else:
+            name = next((n for n in names.values() if pdef == getattr(partitions, n)), repr(pdef))
+            phases.setdefault(name, []).append(key)
+    return phases
 
 
 # --- the peers: the same weekly counts without the pipeline -----------------------------

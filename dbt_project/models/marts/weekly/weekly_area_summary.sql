@@ -63,8 +63,9 @@ scored as (
         s.events_total * 1000.0 / nullif(s.population, 0) as events_per_1000,
         s.police_crimes * 1000.0 / nullif(s.population, 0) as police_crimes_per_1000,
         s.incidents_total * 1000.0 / nullif(s.population, 0) as incidents_per_1000,
-        -- Mean, over the partners that rated the area this week, of their highest rating.
-        (coalesce(s.rating_max_police, 0) + coalesce(s.rating_max_municipality, 0) + coalesce(s.rating_max_housing, 0))
+        -- Mean, over the partners that rated the area this week, of their highest rating
+        -- (a double before dividing: integer / integer truncates on Trino and in ANSI SQL).
+        cast(coalesce(s.rating_max_police, 0) + coalesce(s.rating_max_municipality, 0) + coalesce(s.rating_max_housing, 0) as double)
             / nullif(
                 cast(s.rating_max_police is not null as integer)
                 + cast(s.rating_max_municipality is not null as integer)

@@ -4,7 +4,8 @@ DuckDB-only constructs live behind the dispatched macros of dbt_project/macros/p
 (docs/scale.md, "Portable SQL"). This test compiles the whole project, models and data tests,
 with the dbt-trino adapter against a profile whose host nothing listens on: `dbt compile
 --no-populate-cache --no-introspect` never opens a connection. It then scans the compiled SQL
-for the DuckDB spellings below and names each model or test that still has one.
+for the DuckDB spellings below and names each model or test that still has one, and parses
+every compiled file as Trino SQL.
 
 dbt-trino is an optional dependency (`pip install -e '.[portability]'`, `make
 test-portability`); without it the slow test is skipped, saying so. Only the scanner's own
@@ -151,6 +152,20 @@ def test_project_compiles_for_trino_without_duckdb_only_sql(tmp_path: Path) -> N
         "dbt_project/macros/portable.sql):\n" + "\n".join(
             f"  {name}: {', '.join(found)}" for name, found in offenders.items()
         )
+
+    # Every compiled model and test parses as Trino SQL (sqlglot comes with dagster-dbt). The
+    # parser is lenient, so this catches syntax, not every unknown function: that is what the
+    # deny list is for.
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    unparsable = {}
+    for path in compiled:
+        try:
+            sqlglot.parse(path.read_text(), read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+        except ParseError as error:
+            unparsable[str(path.relative_to(compiled_root))] = str(error).splitlines()[0]
+    assert not unparsable, "Not Trino SQL:\n" + "\n".join(f"  {k}: {v}" for k, v in unparsable.items())
 
     # The point-in-polygon step is the SQL version on Trino (the Python model is DuckDB's).
     located = (compiled_root / "models" / "intermediate" / "spatial_sql" / "int_event_points_located.sql").read_text()

@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 OPENBLAS_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS
 
-.PHONY: install manifest demo onboard run dev test bench bench-weekly bench-estimation bench-generate bench-ingest bench-scale simulate clean held accept
+.PHONY: install manifest demo onboard run dev test test-portability bench bench-weekly bench-estimation bench-generate bench-ingest bench-scale simulate clean held accept
 
 # pip's output goes to .venv/install.log; the terminal gets a progress line (scripts/install.sh).
 $(STAMP): pyproject.toml scripts/install.sh
@@ -57,6 +57,12 @@ dev: manifest
 ## The whole test suite (slow benchmarks excluded; see `make bench` and `make simulate`).
 test: manifest
 	$(BIN)/python -m pytest
+
+## Compile the dbt project for Trino (dbt-trino, no server needed) and fail on DuckDB-only SQL
+## (docs/scale.md, "Portable SQL"). Installs the optional `portability` dependencies.
+test-portability: install
+	$(BIN)/python -m pip install --quiet -e '.[portability]'
+	$(BIN)/python -m pytest -m slow -q tests/test_dbt_portability.py
 
 ## Benchmarks: they print figures; none of them is a timed test.
 bench: bench-generate bench-ingest bench-weekly bench-estimation

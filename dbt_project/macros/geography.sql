@@ -7,5 +7,5 @@
     as one comparable key. The genitive of "Norrviks kommun" is matched by comparing with
     the name and the name + "s" (see int_police_deso_records). -#}
 {% macro municipality_key(column) -%}
-    nullif(lower(trim(regexp_replace(trim({{ column }}), '\s+kommun$', '', 'i'))), '')
+    nullif(lower(trim({{ est_regexp_replace('trim(' ~ column ~ ')', "'\\s+kommun$'", "''", 'i') }})), '')
 {%- endmacro %}

@@ -6,12 +6,10 @@
         when {{ x }} is null or {{ lam }} is null then null
         when {{ x }} <= 0 then 1.0
         when {{ lam }} <= 0 then 0.0
-        else least(1.0, list_sum(list_transform(
-            range(
-                cast({{ x }} as bigint),
-                cast(greatest({{ x }}, {{ lam }}) + 10 * sqrt({{ lam }}) + 31 as bigint)
-            ),
-            lambda k: exp(-({{ lam }}) + k * ln({{ lam }}) - lgamma(k + 1))
-        )))
+        else least(1.0, {{ est_sum_over_range(
+            'cast(' ~ x ~ ' as bigint)',
+            'cast(greatest(' ~ x ~ ', ' ~ lam ~ ') + 10 * sqrt(' ~ lam ~ ') + 31 as bigint)',
+            'k',
+            'exp(-(' ~ lam ~ ') + k * ln(' ~ lam ~ ') - ' ~ est_ln_factorial('k') ~ ')') }})
     end
 {%- endmacro %}

@@ -28,7 +28,7 @@
 
 {#- Addresses are matched case- and space-insensitively: partners type them by hand. -#}
 {% macro address_key(column) -%}
-    nullif(lower(regexp_replace(trim({{ column }}), '\s+', ' ', 'g')), '')
+    nullif(lower({{ est_regexp_replace('trim(' ~ column ~ ')', "'\\s+'", "' '", 'g') }}), '')
 {%- endmacro %}
 
 {#- Free text comes with stray spaces and empty strings meaning "nothing". -#}

@@ -6,13 +6,14 @@
 {%- endmacro %}
 
 {% macro iso_week_label(week_start) -%}
-    strftime({{ week_start }}, '%G-W%V')
+    {{ est_iso_week_label(week_start) }}
 {%- endmacro %}
 
 {#- 'YYYY-Www' → the Monday of that ISO week (4 January is always in week 1). -#}
 {% macro week_start_from_label(label) -%}
     cast(
-        date_trunc('week', make_date(try_cast(split_part({{ label }}, '-W', 1) as integer), 1, 4))
-        + to_days(7 * (try_cast(split_part({{ label }}, '-W', 2) as integer) - 1))
+        {{ est_add_days_interval(
+            "date_trunc('week', " ~ est_make_date("try_cast(split_part(" ~ label ~ ", '-W', 1) as integer)", 1, 4) ~ ")",
+            "7 * (try_cast(split_part(" ~ label ~ ", '-W', 2) as integer) - 1)") }}
     as date)
 {%- endmacro %}

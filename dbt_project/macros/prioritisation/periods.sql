@@ -22,23 +22,23 @@
   {%- if est_analysis_period() == 'quarter' -%}
     cast(date_trunc('quarter', cast({{ date_expr }} as date)) as date)
   {%- else -%}
-    make_date(
-      year(cast({{ date_expr }} as date)),
-      case when month(cast({{ date_expr }} as date)) < 5 then 1
-           when month(cast({{ date_expr }} as date)) < 9 then 5
-           else 9 end,
-      1)
+    {{ est_make_date(
+      'year(cast(' ~ date_expr ~ ' as date))',
+      'case when month(cast(' ~ date_expr ~ ' as date)) < 5 then 1
+           when month(cast(' ~ date_expr ~ ' as date)) < 9 then 5
+           else 9 end',
+      1) }}
   {%- endif -%}
 {%- endmacro %}
 
 {#- First day after the period that starts at period_start (exclusive end). -#}
 {% macro est_period_end(period_start_expr) -%}
-  cast({{ period_start_expr }} + interval {{ est_period_months() }} month as date)
+  cast({{ period_start_expr }} + {{ est_interval(est_period_months(), 'month') }} as date)
 {%- endmacro %}
 
 {#- Shift a period start by n periods (negative = earlier). -#}
 {% macro est_period_shift(period_start_expr, n) -%}
-  cast({{ period_start_expr }} + to_months(({{ n }}) * {{ est_period_months() }}) as date)
+  cast({{ est_add_months(period_start_expr, '(' ~ n ~ ') * ' ~ est_period_months()) }} as date)
 {%- endmacro %}
 
 {#- '2021-Q2' or '2021-T2': the label the EST group uses. -#}
@@ -46,6 +46,6 @@
   {%- if est_analysis_period() == 'quarter' -%}
     cast(year({{ period_start_expr }}) as varchar) || '-Q' || cast(quarter({{ period_start_expr }}) as varchar)
   {%- else -%}
-    cast(year({{ period_start_expr }}) as varchar) || '-T' || cast((month({{ period_start_expr }}) + 3) // 4 as varchar)
+    cast(year({{ period_start_expr }}) as varchar) || '-T' || cast({{ est_int_div('(month(' ~ period_start_expr ~ ') + 3)', 4) }} as varchar)
   {%- endif -%}
 {%- endmacro %}

@@ -28,9 +28,10 @@
      when ({{ k }}) is null or ({{ mu }}) is null then null
      when ({{ k }}) <= 0 then 1.0
      when ({{ mu }}) <= 0 then 0.0
-     else greatest(0.0, 1.0 - coalesce(list_sum(list_transform(
-            range(cast({{ k }} as bigint)),
-            lambda j: exp(-({{ mu }}) + j * ln({{ mu }}) - lgamma(j + 1))
-          )), 0.0))
+     else greatest(0.0, 1.0 - coalesce({{ est_sum_over_range(
+            none,
+            'cast(' ~ k ~ ' as bigint)',
+            'j',
+            'exp(-(' ~ mu ~ ') + j * ln(' ~ mu ~ ') - ' ~ est_ln_factorial('j') ~ ')') }}, 0.0))
    end)
 {%- endmacro %}

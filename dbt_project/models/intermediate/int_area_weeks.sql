@@ -8,7 +8,7 @@ with period as (
 
 weeks as (
     select cast(w as date) as week_start
-    from period, range(period.first_week_start, period.last_week_start + interval 7 day, interval 7 day) as t(w)
+    from period, {{ est_series('period.first_week_start', 'period.last_week_start + ' ~ est_interval(7, 'day'), 't', 'w', est_interval(7, 'day')) }}
 ),
 
 areas as (
@@ -21,7 +21,7 @@ grid as (
         a.area_name,
         a.municipality_code,
         w.week_start,
-        isoyear(w.week_start) as iso_year,
+        {{ est_isoyear('w.week_start') }} as iso_year,
         week(w.week_start) as iso_week,
         {{ iso_week_label('w.week_start') }} as iso_week_label
     from areas as a

@@ -33,7 +33,7 @@ population as (
 earliest_population as (
     select
         area_id,
-        arg_min(population, population_year) as population,
+        {{ est_arg_min('population', 'population_year') }} as population,
         min(population_year) as population_year
     from population
     group by area_id
@@ -45,29 +45,41 @@ areas as (
 
 bounds as (
     select
-        least(
-            (select min(population_year) from population),
-            (select year(first_week_start) from {{ ref('int_data_period') }})
-        ) as first_year,
-        greatest(
-            (select max(population_year) from population),
-            (select year(last_week_start + 6) from {{ ref('int_data_period') }})
-        ) as last_year
+        {{ est_least([
+            '(select min(population_year) from population)',
+            "(select year(first_week_start) from " ~ ref('int_data_period') ~ ")",
+        ]) }} as first_year,
+        {{ est_greatest([
+            '(select max(population_year) from population)',
+            "(select year(" ~ est_add_days('last_week_start', 6) ~ ") from " ~ ref('int_data_period') ~ ")",
+        ]) }} as last_year
 ),
 
 grid as (
     select a.area_id, cast(t.y as integer) as year
     from areas as a
     cross join bounds as b
-    cross join range(b.first_year, b.last_year + 1) as t(y)
+    cross join {{ est_series('b.first_year', 'b.last_year + 1', 't', 'y') }}
+),
+
+-- Each grid year with the area's latest figure from that year or earlier (none: nulls).
+latest_figure as (
+    select
+        g.area_id,
+        g.year,
+        p.population,
+        p.population_year,
+        row_number() over (partition by g.area_id, g.year order by p.population_year desc) as figure_rank
+    from grid as g
+    left join population as p
+        on p.area_id = g.area_id and g.year >= p.population_year
 )
 
 select
     g.area_id,
     g.year,
-    cast(coalesce(p.population, e.population) as integer) as population,
-    cast(coalesce(p.population_year, e.population_year) as integer) as population_year
-from grid as g
-asof left join population as p
-    on p.area_id = g.area_id and g.year >= p.population_year
+    cast(coalesce(g.population, e.population) as integer) as population,
+    cast(coalesce(g.population_year, e.population_year) as integer) as population_year
+from latest_figure as g
 left join earliest_population as e on e.area_id = g.area_id
+where g.figure_rank = 1

@@ -16,21 +16,39 @@ links as (
 
 -- The municipality an area's DeSOs belong to (the most common prefix; ties by code).
 deso_municipality as (
-    select area_id, left(deso_code, 4) as municipality_code
-    from links
-    where regexp_full_match(deso_code, {{ deso_pattern() }})
-    group by area_id, left(deso_code, 4)
-    qualify row_number() over (partition by area_id order by count(*) desc, left(deso_code, 4)) = 1
+    select area_id, municipality_code
+    from (
+        select
+            area_id,
+            substr(deso_code, 1, 4) as municipality_code,
+            row_number() over (
+                partition by area_id order by count(*) desc, substr(deso_code, 1, 4)
+            ) as prefix_rank
+        from links
+        where {{ est_regexp_full_match('deso_code', deso_pattern()) }}
+        group by area_id, substr(deso_code, 1, 4)
+    ) as ranked
+    where prefix_rank = 1
 ),
 
 -- A municipality the files do not name (a code outside SCB's list, e.g. a test deployment)
--- is named as the police's extract names it, for the DeSO codes with its prefix.
+-- is named as the police's extract names it, for the DeSO codes with its prefix: the name
+-- it writes most often (ties: the first name in alphabetical order).
 named_by_police as (
-    select left(deso_code, 4) as municipality_code, mode(municipality_name) as municipality_name
-    from {{ ref('stg_police__deso_crimes') }}
-    where regexp_full_match(deso_code, {{ deso_pattern() }}) and municipality_name is not null
-        and not regexp_full_match(municipality_name, '\d{4}')
-    group by left(deso_code, 4)
+    select municipality_code, municipality_name
+    from (
+        select
+            substr(deso_code, 1, 4) as municipality_code,
+            municipality_name,
+            row_number() over (
+                partition by substr(deso_code, 1, 4) order by count(*) desc, municipality_name
+            ) as name_rank
+        from {{ ref('stg_police__deso_crimes') }}
+        where {{ est_regexp_full_match('deso_code', deso_pattern()) }} and municipality_name is not null
+            and not {{ est_regexp_full_match('municipality_name', "'\\d{4}'") }}
+        group by substr(deso_code, 1, 4), municipality_name
+    ) as ranked
+    where name_rank = 1
 ),
 
 listed as (

@@ -15,12 +15,17 @@
 
 with ratings as (
     select *
-    from {{ ref('stg_partners__checklist_ratings') }}
-    where {{ in_window('week_start') }}
-    qualify row_number() over (
-        partition by week_start, partner, area_id, coalesce(place_id, ''), checklist_item
-        order by submitted_at desc nulls last, _loaded_at desc, _file_name desc, _row_number desc
-    ) = 1
+    from (
+        select
+            *,
+            row_number() over (
+                partition by week_start, partner, area_id, coalesce(place_id, ''), checklist_item
+                order by submitted_at desc nulls last, _loaded_at desc, _file_name desc, _row_number desc
+            ) as _submission_rank
+        from {{ ref('stg_partners__checklist_ratings') }}
+        where {{ in_window('week_start') }}
+    ) as ranked
+    where _submission_rank = 1
 ),
 
 mapping as (

@@ -12,7 +12,7 @@ with data_dates as (
     select event_date as first_date, event_date as last_date
     from {{ ref('int_events__unioned') }}
     union all
-    select week_start, cast(week_start + 6 as date)
+    select week_start, cast({{ est_add_days('week_start', 6) }} as date)
     from {{ ref('stg_partners__checklist_ratings') }}
     union all
     select registered_on, registered_on
@@ -27,7 +27,7 @@ with data_dates as (
 bounds as (
     select
         min(first_date) as first_date,
-        least(max(last_date), current_date) as last_date
+        {{ est_least(['max(last_date)', 'current_date']) }} as last_date
     from data_dates
     where first_date is not null and last_date is not null
 )
@@ -37,10 +37,10 @@ select
     least({{ week_start('last_date') }}, {{ week_start('current_date') }}) as last_week_start,
     least(
         case
-            when isodow(last_date) = 7 then {{ week_start('last_date') }}
-            else cast({{ week_start('last_date') }} - 7 as date)
+            when {{ est_isodow('last_date') }} = 7 then {{ week_start('last_date') }}
+            else cast({{ est_add_days(week_start('last_date'), -7) }} as date)
         end,
-        cast({{ week_start('current_date') }} - 7 as date)
+        cast({{ est_add_days(week_start('current_date'), -7) }} as date)
     ) as last_complete_week_start,
     first_date,
     last_date

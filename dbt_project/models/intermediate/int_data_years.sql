@@ -5,19 +5,19 @@
     these years. -#}
 
 with bounds as (
-    select first_week_start, cast(last_week_start + 7 as date) as data_end
+    select first_week_start, cast({{ est_add_days('last_week_start', 7) }} as date) as data_end
     from {{ ref('int_data_period') }}
 )
 
 select
     cast(t.y as date) as year_start,
-    cast(t.y + interval 1 year as date) as year_end,
+    cast(t.y + {{ est_interval(1, 'year') }} as date) as year_end,
     cast(year(t.y) as integer) as year
 from bounds as b,
-    range(
-        cast(make_date(year(b.first_week_start), 1, 1) as timestamp),
-        cast(b.data_end as timestamp),
-        interval 1 year
-    ) as t(y)
+    {{ est_series(
+        'cast(' ~ est_make_date('year(b.first_week_start)', 1, 1) ~ ' as timestamp)',
+        'cast(b.data_end as timestamp)',
+        't', 'y',
+        est_interval(1, 'year')) }}
 where cast(t.y as date) >= b.first_week_start
-    and cast(t.y + interval 1 year as date) <= b.data_end
+    and cast(t.y + {{ est_interval(1, 'year') }} as date) <= b.data_end

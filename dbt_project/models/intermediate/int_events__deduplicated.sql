@@ -29,14 +29,16 @@ eligible as (
         event_at,
         east_sweref,
         north_sweref,
-        cast(floor(epoch(event_at) / {{ max_seconds }}) as bigint) as time_bucket
+        cast(floor({{ est_epoch_seconds('event_at') }} / {{ max_seconds }}) as bigint) as time_bucket
     from events
     where has_time_of_day and category is not null and area_id is not null and event_at is not null
 ),
 
 probe as (
-    select *, unnest([time_bucket - 1, time_bucket, time_bucket + 1]) as probe_bucket
-    from eligible
+    -- Each event probes its own time bucket and the two beside it.
+    select e.*, e.time_bucket + o.bucket_offset as probe_bucket
+    from eligible as e
+    cross join (values (-1), (0), (1)) as o(bucket_offset)
 ),
 
 matches as (
@@ -50,7 +52,7 @@ matches as (
         and b.category = a.category
         and b.time_bucket = a.probe_bucket
     where a.partner <> b.partner
-        and abs(epoch(a.event_at) - epoch(b.event_at)) <= {{ max_seconds }}
+        and abs({{ est_epoch_seconds('a.event_at') }} - {{ est_epoch_seconds('b.event_at') }}) <= {{ max_seconds }}
         and (
             (a.place_id is not null and b.place_id is not null and a.place_id = b.place_id)
             or (
@@ -65,7 +67,7 @@ matches as (
 earlier as (
     select
         m.event_id,
-        first(m.other_event_id order by m.other_event_at, m.other_event_id) as duplicate_of_event_id,
+        {{ est_first('m.other_event_id', 'm.other_event_at, m.other_event_id') }} as duplicate_of_event_id,
         count(*) as matching_events
     from matches as m
     inner join eligible as e on e.event_id = m.event_id

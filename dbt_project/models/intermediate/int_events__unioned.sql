@@ -10,7 +10,7 @@
     at ingest ("[personnummer]"), so for such an id the record key stands in: two different
     masked ids never become one event. -#}
 
-{%- set masked = "regexp_matches({0}, '\\[(personnummer|telefon|e-post|regnr)\\]')" -%}
+{%- set masked = est_regexp_contains('{0}', "'\\[(personnummer|telefon|e-post|regnr)\\]'") -%}
 
 with police_local as (
     select
@@ -111,21 +111,26 @@ property_incidents as (
 
 unioned as (
     select * from police_local
-    union all by name
+    union all
     select * from fault_reports
-    union all by name
+    union all
     select * from field_observations
-    union all by name
+    union all
     select * from property_incidents
 ),
 
 latest as (
     select *
-    from unioned
-    qualify row_number() over (
-        partition by source, record_key
-        order by _loaded_at desc, _file_name desc, _row_number desc
-    ) = 1
+    from (
+        select
+            *,
+            row_number() over (
+                partition by source, record_key
+                order by _loaded_at desc, _file_name desc, _row_number desc
+            ) as _delivery_rank
+        from unioned
+    ) as ranked
+    where _delivery_rank = 1
 )
 
 select

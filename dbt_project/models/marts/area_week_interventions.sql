@@ -33,5 +33,5 @@ from valid as i
 cross join period as p
 inner join weeks as w
     on w.area_id = i.area_id
-    and i.started_on <= w.week_start + 6
-    and coalesce(i.ended_on, p.last_week_start + 6) >= w.week_start
+    and i.started_on <= {{ est_add_days('w.week_start', 6) }}
+    and coalesce(i.ended_on, {{ est_add_days('p.last_week_start', 6) }}) >= w.week_start

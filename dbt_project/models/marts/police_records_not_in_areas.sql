@@ -17,7 +17,7 @@ with deso as (
         sum(crime_count) as crimes
     from {{ ref('int_police_deso_crimes') }}
     where fate <> 'in_area'
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 -- The part of a counted crime that lies outside the EST areas: its DeSO's shares sum to < 1.
@@ -37,7 +37,7 @@ deso_outside as (
         group by crime_id
     ) as a on a.crime_id = c.crime_id
     where c.fate = 'in_area' and c.is_current and c.crime_count - a.crimes_in_areas > 1e-9
-    group by all
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 events_api as (
@@ -59,7 +59,7 @@ events_api as (
         count(*) as records,
         count(*) as crimes
     from {{ ref('int_police_events_records') }}
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 unioned as (

@@ -15,4 +15,4 @@ select
 from {{ ref('int_police_events_records') }} as r
 inner join {{ ref('int_municipalities') }} as m on m.municipality_code = r.municipality_code
 where r.is_current and r.decision is distinct from 'summary'
-group by all
+group by 1, 2, 3, 4, 5, 6, 7

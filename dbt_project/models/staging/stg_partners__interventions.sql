@@ -11,15 +11,12 @@ renamed as (
         {{ clean_text('insatstyp') }} as intervention_type_sv,
         {{ clean_text('ansvarig') }} as responsible_sv,
         -- 'Kommun, Polis' → 'municipality, police' (sorted, so equal sets compare equal).
-        array_to_string(list_sort(list_distinct(list_transform(
-            string_split(coalesce(ansvarig, ''), ','),
-            lambda p: {{ partner_from_swedish('p') }}
-        ))), ', ') as responsible_partners,
+        {{ est_list_join(est_list_sort_distinct(est_list_transform(
+            est_split("coalesce(ansvarig, '')", "','"), 'p', partner_from_swedish('p'))), "', '") }} as responsible_partners,
         -- Names that are none of the three partners (kept for validation, not guessed).
-        nullif(array_to_string(list_filter(
-            list_transform(string_split(coalesce(ansvarig, ''), ','), lambda p: trim(p)),
-            lambda p: p <> '' and {{ partner_from_swedish('p') }} is null
-        ), ', '), '') as responsible_unrecognised,
+        nullif({{ est_list_join(est_list_filter(
+            est_list_transform(est_split("coalesce(ansvarig, '')", "','"), 'p', 'trim(p)'),
+            'p', "p <> '' and " ~ partner_from_swedish('p') ~ " is null"), "', '") }}, '') as responsible_unrecognised,
         startdatum as started_on,
         slutdatum as ended_on,
         lower({{ clean_text('intensitet') }}) as intensity_label,

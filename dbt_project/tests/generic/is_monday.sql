@@ -2,5 +2,5 @@
 {% test is_monday(model, column_name) %}
 select {{ column_name }}
 from {{ model }}
-where {{ column_name }} is not null and isodow({{ column_name }}) <> 1
+where {{ column_name }} is not null and {{ est_isodow(column_name) }} <> 1
 {% endtest %}

@@ -9,18 +9,18 @@
 with bounds as (
     select
         first_week_start,
-        cast(last_week_start + 7 as date) as data_end
+        cast({{ est_add_days('last_week_start', 7) }} as date) as data_end
     from {{ ref('int_data_period') }}
 ),
 
 candidates as (
     select cast(t.p as date) as period_start, b.first_week_start, b.data_end
     from bounds as b,
-        range(
-            cast({{ est_period_start('b.first_week_start') }} as timestamp),
-            cast(b.data_end as timestamp),
-            interval {{ est_period_months() }} month
-        ) as t(p)
+        {{ est_series(
+            'cast(' ~ est_period_start('b.first_week_start') ~ ' as timestamp)',
+            'cast(b.data_end as timestamp)',
+            't', 'p',
+            est_interval(est_period_months(), 'month')) }}
 )
 
 select

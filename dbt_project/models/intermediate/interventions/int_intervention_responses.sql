@@ -76,10 +76,10 @@ select
     d.during_events_per_week,
     cast(coalesce(b.before_weeks, 0) as integer) as before_weeks,
     b.before_events_per_week,
-    cast(d.last_judged_week + 7 as date) as evaluated_from,
+    cast({{ est_add_days('d.last_judged_week', 7) }} as date) as evaluated_from,
     coalesce(b.before_weeks, 0) >= {{ min_weeks }}
         and d.during_weeks >= {{ min_weeks }}
-        and (d.during_weeks = {{ during_weeks }} or i.ended_on < d.last_judged_week + 7) as is_evaluable,
+        and (d.during_weeks = {{ during_weeks }} or i.ended_on < {{ est_add_days('d.last_judged_week', 7) }}) as is_evaluable,
     d.during_events_per_week < b.before_events_per_week as responded
 from interventions as i
 inner join during as d on d.intervention_id = i.intervention_id

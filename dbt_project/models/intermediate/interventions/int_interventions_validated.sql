@@ -51,7 +51,7 @@ checked as (
         r.*,
         t.intervention_type,
         t.target_outcome_group,
-        list_filter([
+        {%- set reason_checks -%}
             case when r.intervention_id is null then 'missing Insats-ID' end,
             case when d.delivery_rank > 1 then
                 'superseded by a later delivery of Insats-ID ''' || r.intervention_id || ''' ('
@@ -87,7 +87,8 @@ checked as (
                 'unknown intensity ''' || coalesce(r.intensity_label, '') || ''' (Intensitet: låg, medel or hög)'
             end,
             case when r.cost_sek < 0 then 'negative cost (Kostnad (kr))' end
-        ], lambda reason: reason is not null) as reasons
+        {%- endset %}
+        {{ est_list_filter(est_list([reason_checks]), 'reason', 'reason is not null') }} as reasons
     from register as r
     left join deliveries as d on d.register_row_id = r.register_row_id
     left join areas as a on a.area_id = r.area_id
@@ -96,7 +97,7 @@ checked as (
 ),
 
 clean as (
-    select * from checked where len(reasons) = 0
+    select * from checked where {{ est_list_length('reasons') }} = 0
 ),
 
 -- Overlapping duplicates: the same type in the same area and place (both without a place
@@ -106,13 +107,12 @@ clean as (
 overlapping as (
     select
         later.register_row_id,
-        first(
-            'overlapping duplicate of Insats-ID ''' || earlier.intervention_id || ''' ('
+        {{ est_first(
+            "'overlapping duplicate of Insats-ID ''' || earlier.intervention_id || ''' ('
             || earlier._file_name || ', row ' || cast(earlier._row_number as varchar)
-            || '): same type, area and place, dates overlap'
-            order by earlier.started_on, earlier.decided_on nulls last, earlier.intervention_id,
-                earlier._file_name, earlier._row_number
-        ) as reason
+            || '): same type, area and place, dates overlap'",
+            'earlier.started_on, earlier.decided_on nulls last, earlier.intervention_id,
+                earlier._file_name, earlier._row_number') }} as reason
     from clean as later
     inner join clean as earlier
         on earlier.area_id = later.area_id
@@ -132,7 +132,7 @@ final as (
     select
         c.*,
         case
-            when o.reason is not null then list_append(c.reasons, o.reason)
+            when o.reason is not null then {{ est_list_append('c.reasons', 'o.reason') }}
             else c.reasons
         end as all_reasons
     from checked as c
@@ -157,8 +157,8 @@ select
     cast(intensity as integer) as intensity,
     cost_sek,
     description,
-    len(all_reasons) = 0 as is_valid,
-    case when len(all_reasons) > 0 then array_to_string(all_reasons, '; ') end as quarantine_reason,
+    {{ est_list_length('all_reasons') }} = 0 as is_valid,
+    case when {{ est_list_length('all_reasons') }} > 0 then {{ est_list_join('all_reasons', "'; '") }} end as quarantine_reason,
     _file_name,
     _content_hash,
     _row_number,

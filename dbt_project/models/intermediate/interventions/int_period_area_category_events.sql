@@ -63,7 +63,7 @@ counts as (
     from incidents
     where event_date >= (select min(period_start) from periods)
         and event_date < (select max(period_end) from periods)
-    group by all
+    group by 1, 2, 3
 ),
 
 grid as (

@@ -41,10 +41,10 @@ placed as (
     select
         s.*,
         case
-            when regexp_full_match(s.deso_code, {{ deso_pattern() }}) then left(s.deso_code, 4)
+            when {{ est_regexp_full_match('s.deso_code', deso_pattern()) }} then substr(s.deso_code, 1, 4)
         end as deso_municipality_code,
         case
-            when regexp_full_match(s.municipality_name, '\d{4}') then s.municipality_name
+            when {{ est_regexp_full_match('s.municipality_name', "'\\d{4}'") }} then s.municipality_name
             else (
                 select min(k.municipality_code)
                 from name_keys as k

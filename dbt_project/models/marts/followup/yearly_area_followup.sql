@@ -19,7 +19,7 @@
 with all_years as (
     select year_start, year_start >= {{ window_start() }} and year_start < {{ window_end() }} as in_window
     from {{ ref('int_data_years') }}
-    where year_start >= {{ window_start() }} - interval 1 year and year_start < {{ window_end() }}
+    where year_start >= {{ window_start() }} - {{ est_interval(1, 'year') }} and year_start < {{ window_end() }}
 ),
 
 areas as (
@@ -75,8 +75,8 @@ events as (
     from incidents
     where area_id is not null
         and event_date >= (select min(year_start) from all_years)
-        and event_date < (select max(year_start) + interval 1 year from all_years)
-    group by all
+        and event_date < (select max(year_start) + {{ est_interval(1, 'year') }} from all_years)
+    group by 1, 2
 ),
 
 with_events as (
@@ -115,7 +115,7 @@ survey as (
         count(*) filter (where safe_daytime between 1 and 4) as respondents_daytime,
         count(*) filter (where safe_daytime between 3 and 4) as safe_daytime_count
     from {{ ref('stg_municipality__safety_survey') }}
-    group by all
+    group by 1, 2
 ),
 
 intervention_weeks as (
@@ -125,9 +125,9 @@ intervention_weeks as (
         count(distinct intervention_id) as interventions_count,
         count(*) as intervention_weeks,
         count(distinct week_start) as weeks_with_intervention,
-        string_agg(distinct intervention_type, ', ' order by intervention_type) as intervention_types
+        {{ est_string_agg('intervention_type', "', '", distinct=true) }} as intervention_types
     from {{ ref('area_week_interventions') }}
-    group by all
+    group by 1, 2
 ),
 
 -- Cost is booked in the year the intervention started (the register has one total cost).
@@ -139,7 +139,7 @@ intervention_costs as (
         sum(cost_sek) as intervention_cost_sek
     from {{ ref('int_interventions_validated') }}
     where is_valid
-    group by all
+    group by 1, 2
 )
 
 select
@@ -160,9 +160,9 @@ select
     t.events_disorder * 1000.0 / nullif(t.population, 0) as events_disorder_per_1000,
     t.events_violence * 1000.0 / nullif(t.population, 0) as events_violence_per_1000,
     t.municipality_events_per_1000,
-    case when t.previous_year_start = t.year_start - interval 1 year then t.previous_events_per_1000 end
+    case when t.previous_year_start = t.year_start - {{ est_interval(1, 'year') }} then t.previous_events_per_1000 end
         as previous_events_per_1000,
-    case when t.previous_year_start = t.year_start - interval 1 year then
+    case when t.previous_year_start = t.year_start - {{ est_interval(1, 'year') }} then
         t.events_per_1000 / nullif(t.previous_events_per_1000, 0) - 1 end as events_per_1000_change,
     coalesce(s.respondents_evening, 0) between 1 and {{ min_group - 1 }} as survey_suppressed,
     cast(case

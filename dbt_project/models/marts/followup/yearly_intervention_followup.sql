@@ -24,7 +24,8 @@
 {%- set effects_source = source('estimates', 'intervention_effects') -%}
 {%- set effects_relation = none -%}
 {%- set effects_columns = [] -%}
-{%- if execute -%}
+{#- `dbt compile --no-introspect` (the portability test) cannot ask; it assumes no table. -#}
+{%- if execute and flags.INTROSPECT != false -%}
     {%- set effects_relation = adapter.get_relation(
         database=effects_source.database,
         schema=effects_source.schema,
@@ -72,7 +73,7 @@ weeks as (
 by_intervention as (
     select intervention_type, municipality_code, year_start, intervention_id, count(*) as weeks_active
     from weeks
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 ran as (
@@ -82,12 +83,12 @@ ran as (
         w.year_start,
         count(distinct w.intervention_id) as interventions_count,
         count(distinct w.area_id) as areas_count,
-        string_agg(distinct w.area_id, ', ' order by w.area_id) as areas,
+        {{ est_string_agg('w.area_id', "', '", distinct=true) }} as areas,
         count(distinct (w.area_id, w.week_start)) as area_weeks,
         count(*) as intervention_weeks,
         avg(w.intensity) as mean_intensity
     from weeks as w
-    group by all
+    group by 1, 2, 3
 ),
 
 durations as (
@@ -98,7 +99,7 @@ durations as (
         avg(weeks_active) as mean_weeks_per_intervention,
         max(weeks_active) as max_weeks_per_intervention
     from by_intervention
-    group by all
+    group by 1, 2, 3
 ),
 
 -- Cost is booked in the year the intervention started (the register has one total cost).
@@ -112,7 +113,7 @@ started as (
     from {{ ref('int_interventions_validated') }} as v
     inner join areas as a on a.area_id = v.area_id
     where v.is_valid
-    group by all
+    group by 1, 2, 3
 ),
 
 ended as (
@@ -124,44 +125,49 @@ ended as (
     from {{ ref('int_interventions_validated') }} as v
     inner join areas as a on a.area_id = v.area_id
     where v.is_valid and v.ended_on is not null
-    group by all
+    group by 1, 2, 3
 ),
 
 {% if effects_relation is not none %}
 effects as (
-    select
-        e.intervention_type,
-        {% if 'municipality_code' in effects_columns -%}
-        e.municipality_code,
-        {%- else -%}
-        cast(null as varchar) as municipality_code,
-        {%- endif %}
-        y.year_start,
-        e.outcome_group,
-        e.estimator,
-        e.irr,
-        e.ci_low,
-        e.ci_high,
-        e.p_value,
-        e.q_value
-    from {{ effects_source }} as e
-    inner join types as t on t.intervention_type = e.intervention_type
-    inner join years as y
-        on {% if 'year' in effects_columns -%}
-            e.year = year(y.year_start)
-        {%- else -%}
-            year(cast(e.period_end as date) - 1) = year(y.year_start)
-        {%- endif %}
-    where e.is_headline
-    qualify row_number() over (
-        partition by e.intervention_type, {% if 'municipality_code' in effects_columns %}e.municipality_code, {% endif %}y.year_start
-        order by
-            (e.outcome_group = t.target_outcome_group) desc,
-            (e.outcome_group = 'total') desc,
+    select intervention_type, municipality_code, year_start, outcome_group, estimator, irr, ci_low, ci_high,
+        p_value, q_value
+    from (
+        select
+            e.intervention_type,
+            {% if 'municipality_code' in effects_columns -%}
+            e.municipality_code,
+            {%- else -%}
+            cast(null as varchar) as municipality_code,
+            {%- endif %}
+            y.year_start,
             e.outcome_group,
-            {% if 'period_start' in effects_columns %}e.period_start,{% endif %}
-            e.estimator
-    ) = 1
+            e.estimator,
+            e.irr,
+            e.ci_low,
+            e.ci_high,
+            e.p_value,
+            e.q_value,
+            row_number() over (
+                partition by e.intervention_type, {% if 'municipality_code' in effects_columns %}e.municipality_code, {% endif %}y.year_start
+                order by
+                    (e.outcome_group = t.target_outcome_group) desc,
+                    (e.outcome_group = 'total') desc,
+                    e.outcome_group,
+                    {% if 'period_start' in effects_columns %}e.period_start,{% endif %}
+                    e.estimator
+            ) as headline_rank
+        from {{ effects_source }} as e
+        inner join types as t on t.intervention_type = e.intervention_type
+        inner join years as y
+            on {% if 'year' in effects_columns -%}
+                e.year = year(y.year_start)
+            {%- else -%}
+                year({{ est_add_days('cast(e.period_end as date)', -1) }}) = year(y.year_start)
+            {%- endif %}
+        where e.is_headline
+    ) as ranked
+    where headline_rank = 1
 ),
 {% else %}
 effects as (

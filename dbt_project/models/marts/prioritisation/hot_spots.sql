@@ -35,7 +35,7 @@ area_counts as (
         sum(events) as events
     from {{ ref('int_period_area_category_events') }}
     where period_start in (select period_start from periods)
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 -- Expected for an area: the municipality's events per resident that period × its residents.
@@ -72,7 +72,7 @@ place_counts as (
     where is_counted and place_id is not null
         and event_date >= (select min(period_start) from periods)
         and event_date < (select max(period_end) from periods)
-    group by all
+    group by 1, 2
 ),
 
 -- Expected for a place: the municipality's place-located events that period shared equally
@@ -147,7 +147,7 @@ window_summary as (
         count(*) filter (where history_is_hot and history_period_start < period_start) as prior_hot_periods,
         sum(history_events) as window_events
     from history
-    group by all
+    group by 1, 2, 3
 ),
 
 -- Mann–Kendall S: over every pair of periods (earlier, later), +1 when the later count is
@@ -164,7 +164,7 @@ mk_pairs as (
         and b.unit_id = a.unit_id
         and b.period_start = a.period_start
         and b.history_period_start > a.history_period_start
-    group by all
+    group by 1, 2, 3
 ),
 
 -- Ties lower the variance of S: sum over groups of equal counts of t(t-1)(2t+5).
@@ -173,9 +173,9 @@ mk_ties as (
     from (
         select unit_type, unit_id, period_start, history_events, count(*) as t
         from history
-        group by all
+        group by 1, 2, 3, 4
     )
-    group by all
+    group by 1, 2, 3
 ),
 
 trend as (

@@ -30,7 +30,7 @@ areas as (
         sum(events) filter (where situational) as situational_events,
         sum(events) filter (where situational and has_responsible_partner) as addressable_events
     from cells
-    group by all
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 municipality as (
@@ -41,7 +41,7 @@ municipality as (
         sum(population) as municipality_population
     from areas
     where population > 0
-    group by all
+    group by 1, 2
 ),
 
 rated as (
@@ -86,7 +86,7 @@ responses as (
     from in_window as w
     inner join {{ ref('int_intervention_responses') }} as r
         on r.area_id = w.area_id and r.is_evaluable and r.evaluated_from <= w.period_start
-    group by all
+    group by 1, 2
 ),
 
 active as (
@@ -94,21 +94,21 @@ active as (
         w.area_id,
         w.period_start,
         count(distinct i.intervention_id) as interventions_active,
-        string_agg(distinct i.intervention_type, ', ' order by i.intervention_type) as intervention_types_active
+        {{ est_string_agg('i.intervention_type', "', '", distinct=true) }} as intervention_types_active
     from in_window as w
     inner join {{ ref('area_week_interventions') }} as i
         on i.area_id = w.area_id and i.week_start >= w.period_start and i.week_start < w.period_end
-    group by all
+    group by 1, 2
 ),
 
 drivers as (
     select
         area_id,
         period_start,
-        string_agg(category, ', ' order by driver_rank) as top_drivers
+        {{ est_string_agg('category', "', '", 'driver_rank') }} as top_drivers
     from {{ ref('period_priority_drivers') }}
     where is_driver and period_start >= {{ window_start() }} and period_start < {{ window_end() }}
-    group by all
+    group by 1, 2
 ),
 
 measured as (

@@ -26,13 +26,13 @@ municipality as (
         sum(population) filter (where population > 0) as municipality_population
     from cells
     where population > 0
-    group by all
+    group by 1, 2, 3
 ),
 
 area_totals as (
     select area_id, period_start, sum(events) as area_events
     from cells
-    group by all
+    group by 1, 2
 ),
 
 rated as (

@@ -29,13 +29,12 @@ per_area_week as (
         sum(incidents_total) as incidents_total,
         count(*) filter (where is_unusually_high) as categories_flagged,
         -- Ranked by incidents; a fractional count (DeSO crimes spread by share) shows one decimal.
-        list(
-            category || ' (' || case when incidents_total = round(incidents_total)
+        {{ est_list_agg(
+            "category || ' (' || case when incidents_total = round(incidents_total)
                 then cast(cast(incidents_total as bigint) as varchar)
-                else cast(round(incidents_total, 1) as varchar) end || ')'
-            order by incidents_total desc, category
-        ) filter (where incidents_total > 0) as categories_ranked,
-        list(category order by incidents_total desc, category) filter (where incidents_total > 0) as categories_by_events,
+                else cast(round(incidents_total, 1) as varchar) end || ')'",
+            'incidents_total desc, category') }} filter (where incidents_total > 0) as categories_ranked,
+        {{ est_list_agg('category', 'incidents_total desc, category') }} filter (where incidents_total > 0) as categories_by_events,
         max(rating_max) as rating_max,
         max(rating_max_police) as rating_max_police,
         max(rating_max_municipality) as rating_max_municipality,
@@ -49,11 +48,10 @@ active as (
         area_id,
         week_start,
         count(*) as active_interventions,
-        string_agg(
-            intervention_type || ' [' || responsible_partners || ']', '; '
-            order by intervention_type, intervention_id
-        ) as interventions_active,
-        array_to_string(list_sort(list_distinct(flatten(list(string_split(responsible_partners, ', '))))), ', ')
+        {{ est_string_agg(
+            "intervention_type || ' [' || responsible_partners || ']'", "'; '",
+            'intervention_type, intervention_id') }} as interventions_active,
+        {{ est_list_join(est_list_sort_distinct(est_list_flatten(est_list_agg(est_split('responsible_partners', "', '")))), "', '") }}
             as responsible_partners
     from interventions
     group by area_id, week_start
@@ -65,12 +63,13 @@ scored as (
         s.events_total * 1000.0 / nullif(s.population, 0) as events_per_1000,
         s.police_crimes * 1000.0 / nullif(s.population, 0) as police_crimes_per_1000,
         s.incidents_total * 1000.0 / nullif(s.population, 0) as incidents_per_1000,
-        -- Mean, over the partners that rated the area this week, of their highest rating.
-        (coalesce(s.rating_max_police, 0) + coalesce(s.rating_max_municipality, 0) + coalesce(s.rating_max_housing, 0))
+        -- Mean, over the partners that rated the area this week, of their highest rating
+        -- (a double before dividing: integer / integer truncates on Trino and in ANSI SQL).
+        cast(coalesce(s.rating_max_police, 0) + coalesce(s.rating_max_municipality, 0) + coalesce(s.rating_max_housing, 0) as double)
             / nullif(
-                (s.rating_max_police is not null)::int
-                + (s.rating_max_municipality is not null)::int
-                + (s.rating_max_housing is not null)::int, 0
+                cast(s.rating_max_police is not null as integer)
+                + cast(s.rating_max_municipality is not null as integer)
+                + cast(s.rating_max_housing is not null as integer), 0
             ) as rating_partner_mean
     from per_area_week as s
 )
@@ -92,8 +91,8 @@ select
     cast(round(s.incidents_total, 4) as double) as incidents_total,
     cast(s.incidents_per_1000 as double) as incidents_per_1000,
     cast(s.categories_flagged as integer) as categories_flagged,
-    s.categories_by_events[1] as top_category,
-    coalesce(array_to_string(list_slice(s.categories_ranked, 1, 3), ', '), '') as top_categories,
+    {{ est_list_element('s.categories_by_events', 1) }} as top_category,
+    coalesce({{ est_list_join(est_list_slice('s.categories_ranked', 1, 3), "', '") }}, '') as top_categories,
     cast(s.rating_max as integer) as rating_max,
     cast(s.rating_partner_mean as double) as rating_partner_mean,
     cast(round(100 * (

@@ -8,7 +8,7 @@
 with history as (
     select *
     from {{ ref('int_area_week_category_events') }}
-    where week_start >= {{ window_start() }} - to_days({{ baseline_days }})
+    where week_start >= {{ est_add_days_interval(window_start(), -baseline_days) }}
         and week_start < {{ window_end() }}
 ),
 
@@ -23,11 +23,11 @@ with_trailing as (
     window
         baseline as (
             partition by area_id, category order by week_start
-            range between interval {{ baseline_days }} days preceding and interval 1 day preceding
+            range between {{ est_interval(baseline_days, 'days') }} preceding and {{ est_interval(1, 'day') }} preceding
         ),
         previous_week as (
             partition by area_id, category order by week_start
-            range between interval 7 days preceding and interval 7 days preceding
+            range between {{ est_interval(7, 'days') }} preceding and {{ est_interval(7, 'days') }} preceding
         )
 ),
 

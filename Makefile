@@ -86,7 +86,7 @@ bench-scale: manifest
 	$(BIN)/python benchmarks/scale.py $(ARGS)
 
 ## The simulation study of the estimators and the headline: 19 designs and their placebo twins,
-## 800 replications each (about 2 h on 2 shared cores; niced so it yields to interactive work).
+## 800 replications each (about 2,5 h on 2 shared cores; niced so it yields to interactive work).
 simulate: install
 	nice -n 10 $(BIN)/python benchmarks/simulation_study.py --reps 800 --workers 2
 

@@ -177,14 +177,20 @@ class Console:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = os.dup(1), os.dup(2)
-        with open(self.log_path, "a", encoding="utf-8") as log:
+        # Both levels: the file descriptors (dbt and other child processes, C libraries) and
+        # Python's sys.stdout/sys.stderr, which a host such as pytest or a notebook may have
+        # replaced with objects that do not write to the descriptors. Dagster's console
+        # logger binds to sys.stderr when a run starts, so its lines follow.
+        saved_streams = sys.stdout, sys.stderr
+        with open(self.log_path, "a", encoding="utf-8", buffering=1) as log:
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)
+            sys.stdout = sys.stderr = log
             try:
                 yield
             finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
+                log.flush()
+                sys.stdout, sys.stderr = saved_streams
                 os.dup2(saved[0], 1)
                 os.dup2(saved[1], 2)
                 os.close(saved[0])

@@ -441,7 +441,7 @@ def test_reader_sees_one_state_while_queued_run_rebuilds_real_marts(
             "AND table_name = 'weekly_situation' AND comment IS NOT NULL"
         ).fetchone()[0]
         threshold = con.execute("SELECT small_count_threshold FROM meta.publication").fetchone()[0]
-    assert schemas == {"marts", "reference", "meta"}
+    assert schemas == {"marts", "totals", "reference", "meta"}
     assert exact and set(shown) == set(exact)
     for key, total in exact.items():
         pub_total, flagged = shown[key]

@@ -352,6 +352,15 @@ def _write_scope(con: duckdb.DuckDBPyConnection, scope: Scope | None, withheld: 
             "of the deployment). Rows with a table_name list tables left out of this file and why."
         )
     )
+    for column, text in (
+        ("municipality_code", "Four-digit municipality code (kommunkod) whose rows this file holds; "
+                              "NULL: every municipality of the deployment."),
+        ("table_name", "A table left out of this file (schema.table); NULL on the row that only names "
+                       "the municipality."),
+        ("withheld_because", "Why the table was left out: it has no column that tells which "
+                             "municipality a row belongs to."),
+    ):
+        con.execute(f"COMMENT ON COLUMN {META_SCHEMA}.scope.{column} IS " + _sql_literal(text))
 
 
 def municipalities_in(source: Path, lock_timeout_s: float = 300.0) -> list[str]:

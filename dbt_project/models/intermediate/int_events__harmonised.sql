@@ -1,8 +1,9 @@
 {#- Each event with its EST category, place and area. Location, first match wins:
       1. a place id the partner reported (field observations), if the place exists;
       2. the point's place polygon, then the point's area polygon (int_event_points_located);
-      3. the address in the address register (place, else area);
-      4. the property designation in the address register (area).
+      3. the address in the address register (place, else area), if the register puts it in
+         one municipality only;
+      4. the property designation in the address register (area), likewise.
     An event matching none keeps area_id null (location_method 'unlocated'): it is counted in
     marts.weekly_unlocated_events, not dropped. An event type the seed does not map keeps
     category null and is listed in marts.unmapped_source_types. -#}
@@ -24,18 +25,26 @@ areas as (
 ),
 
 -- One answer per address even if the register lists it twice (lowest ids, deterministic).
+-- The partners' files do not say which municipality an address is in, so an address that
+-- the register puts in areas of two municipalities (Storgatan 1 in two towns) locates
+-- nothing: the event stays unlocated and is counted in weekly_unlocated_events, rather
+-- than being given to one of them by chance. The same holds for property designations.
 address_register as (
-    select address_key, min(place_id) as place_id, min(area_id) as area_id
-    from {{ ref('stg_reference__addresses') }}
-    where address_key is not null
-    group by address_key
+    select r.address_key, min(r.place_id) as place_id, min(r.area_id) as area_id
+    from {{ ref('stg_reference__addresses') }} as r
+    left join {{ ref('int_areas') }} as a on a.area_id = r.area_id
+    where r.address_key is not null
+    group by r.address_key
+    having count(distinct a.municipality_code) <= 1
 ),
 
 property_register as (
-    select property_designation, min(area_id) as area_id
-    from {{ ref('stg_reference__addresses') }}
-    where property_designation is not null
-    group by property_designation
+    select r.property_designation, min(r.area_id) as area_id
+    from {{ ref('stg_reference__addresses') }} as r
+    left join {{ ref('int_areas') }} as a on a.area_id = r.area_id
+    where r.property_designation is not null
+    group by r.property_designation
+    having count(distinct a.municipality_code) <= 1
 ),
 
 mapping as (

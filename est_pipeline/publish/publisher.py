@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from est_pipeline.lib import municipality_scope
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.publish import comments, rules, totals
 from est_pipeline.publish.contents import (
@@ -178,6 +179,7 @@ def _build(
         # The exact totals first: the marts' comments name them.
         areas_ref = next(r for r in REFERENCE_TABLES if r.name == "areas")
         areas_source = _pick_reference_source(con, areas_ref)
+        scope_areas = municipality_scope.areas_relation(con, _SOURCE_ALIAS) if scope else None
         totals_docs = totals.build_totals(
             con,
             _SOURCE_ALIAS,
@@ -195,7 +197,7 @@ def _build(
         for table, table_type in _source_marts(con):
             columns = _columns(con, MARTS_SCHEMA, table)
             plan = rules.plan_for(table, columns)
-            where = _scope_filter(scope, {c.name for c in columns}, areas_source)
+            where = _scope_filter(scope, {c.name for c in columns}, scope_areas)
             if where is None:
                 withheld[f"{MARTS_SCHEMA}.{table}"] = _WITHHELD_REASON
                 continue
@@ -260,7 +262,7 @@ def _build(
             select = ", ".join(f"{expr} AS {_q(col)}" for col, expr in mapping.items())
             # Reference tables are filtered by their published columns (area_id may be
             # omrades_id in the source); the categories belong to every municipality.
-            where = _scope_filter(scope, set(mapping), areas_source, shared=ref.name == "categories")
+            where = _scope_filter(scope, set(mapping), scope_areas, shared=ref.name == "categories")
             if where is None:
                 withheld[f"{REFERENCE_SCHEMA}.{ref.name}"] = _WITHHELD_REASON
                 continue
@@ -313,27 +315,20 @@ class Scope:
 def _scope_filter(
     scope: Scope | None,
     columns: set[str],
-    areas_source: tuple[str, str, dict[str, str]] | None,
+    areas: str | None,
     *,
     shared: bool = False,
 ) -> str | None:
     """The WHERE clause that keeps one municipality's rows; None: withhold the table."""
     if scope is None or shared:
         return ""
-    code = _sql_literal(scope.municipality_code)
-    if "municipality_code" in columns:
-        return f"WHERE municipality_code = {code}"
-    if "area_id" in columns and areas_source is not None:
-        schema, table, mapping = areas_source
-        return (
-            f"WHERE area_id IN (SELECT {mapping['area_id']} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)} "
-            f"WHERE {mapping['municipality_code']} = {code})"
-        )
-    return "" if scope.sole else None
+    where = municipality_scope.row_filter(columns, scope.municipality_code, areas)
+    if where is None:
+        return "" if scope.sole else None
+    return where
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_sql_literal = municipality_scope.sql_literal
 
 
 def _write_scope(con: duckdb.DuckDBPyConnection, scope: Scope | None, withheld: dict[str, str]) -> None:
@@ -367,16 +362,7 @@ def municipalities_in(source: Path, lock_timeout_s: float = 300.0) -> list[str]:
     """The municipality codes of the working warehouse's areas, sorted."""
     with duckdb.connect(":memory:") as con:
         _attach_read_only(con, source, lock_timeout_s)
-        areas_ref = next(r for r in REFERENCE_TABLES if r.name == "areas")
-        picked = _pick_reference_source(con, areas_ref)
-        if picked is None:
-            return []
-        schema, table, mapping = picked
-        rows = con.execute(
-            f"SELECT DISTINCT {mapping['municipality_code']} FROM {_SOURCE_ALIAS}.{_q(schema)}.{_q(table)} "
-            f"WHERE {mapping['municipality_code']} IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    return [str(code) for (code,) in rows]
+        return municipality_scope.municipality_codes(con, _SOURCE_ALIAS)
 
 
 def municipality_file(published_dir: Path, municipality_code: str) -> Path:

@@ -21,7 +21,7 @@ from est_pipeline.reports import charts, html, maps
 from est_pipeline.reports import vocabulary as vocab
 from est_pipeline.reports.marts import AREAS, fetch, relation_exists, require
 
-#: How far back the trend charts look (the issue asks for 12–26 weeks).
+#: How far back the trend charts look: 26 weeks, the long end of a 12–26 week window.
 TREND_WEEKS = 26
 #: Rises and falls listed in the overview.
 TOP_CHANGES = 8

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from test_dbt_support import (  # noqa: F401 (dbt_manifest: session fixture)
@@ -30,10 +32,31 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 def built(tmp_path_factory: pytest.TempPathFactory):
     with data_env(tmp_path_factory.mktemp("handmade") / "data") as data_dir:
         write_handcrafted_raw(data_dir / "warehouse.duckdb")
+        add_events_api_records(data_dir / "warehouse.duckdb")
         defs = dbt_only_defs()
         instance = dg.DagsterInstance.ephemeral()
         result = run_weekly_job(defs, instance, "2021-03-01", "2021-03-08")
         yield {"result": result, "defs": defs, "instance": instance, "data_dir": data_dir}
+
+
+def add_events_api_records(warehouse: Path) -> None:
+    """The police events API: located only to a municipality's or county's centroid, so a
+    municipal background and a trace, never per area. Id 101 arrives in two responses."""
+    rows = [
+        (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "a.json", 6),
+        (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "b.json", 7),
+        (102, "Trafikolycka", "Norrvik", datetime(2021, 3, 4, 8, 0), False, "b.json", 7),
+        (103, "Sammanfattning natt", "Norrviks län", datetime(2021, 3, 5, 6, 0), True, "b.json", 7),
+        (104, "Rån", "Norrviks län", datetime(2021, 3, 9, 1, 0), False, "c.json", 8),  # county only
+        (105, "Brand", "Örebro", datetime(2021, 3, 10, 2, 0), False, "c.json", 8),  # another municipality
+        (106, "Brand", "Norrvik kommun", datetime(2021, 3, 10, 3, 0), False, "c.json", 8),
+    ]
+    with duckdb.connect(str(warehouse)) as con:
+        for i, (rid, typ, place, at, summary, file_name, minute) in enumerate(rows):
+            con.execute(
+                "insert into raw.police_events values (?, ?, ?, NULL, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL)",
+                [rid, at, f"{at:%d} mars {at:%H.%M}, {typ}, {place}", typ, place, at, summary,
+                 file_name, f"hash-{file_name}", i + 2, datetime(2021, 3, 15, 6, minute)])
 
 
 def situation(area: str, week: str, category: str) -> dict:
@@ -122,13 +145,37 @@ def test_weekly_situation_grid_rates_ratings_and_context(built) -> None:
     # the DeSO extract's 4 crimes (25% of them in NV01) are not counted a second time.
     assert row["police_crimes"] == pytest.approx(1.0)
     assert row["police_crimes_from_deso"] == 0.0 and row["incidents_total"] == row["events_total"]
-    trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas")
+    trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas "
+                    "where source = 'police_deso'")
     assert trace.to_dict("records") == [
         {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0}]
     assert row["previous_week_events"] is None  # first week of the data period
     quiet = situation("NV02", "2021-03-08", "assault")
     assert quiet["events_total"] == 0 and quiet["previous_week_events"] == 1 and quiet["change_from_last_week"] == -1
     assert not quiet["is_unusually_high"]  # one baseline week is no baseline
+
+
+def test_events_api_is_a_municipal_background_and_every_record_is_traced(built) -> None:
+    background = read_df("select municipality_code, week_start::varchar as week, event_type, decision, events "
+                         "from marts.weekly_police_events order by all")
+    assert background.to_dict("records") == [  # summaries, the county and Örebro left out; 101 once
+        {"municipality_code": "9001", "week": "2021-03-01", "event_type": "Inbrott", "decision": "tracked", "events": 1},
+        {"municipality_code": "9001", "week": "2021-03-01", "event_type": "Trafikolycka", "decision": "not_tracked", "events": 1},
+        {"municipality_code": "9001", "week": "2021-03-08", "event_type": "Brand", "decision": "tracked", "events": 1},
+    ]
+    trace = read_df("select municipality_code, county_name, week_start::varchar as week, reason, records "
+                    "from marts.police_records_not_in_areas where source = 'police_events' order by all")
+    assert trace.to_dict("records") == [
+        {"municipality_code": "1880", "county_name": "Örebro län", "week": "2021-03-08", "reason": "other_municipality", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "municipality_centroid", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "not_tracked", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "repeat_superseded", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-08", "reason": "municipality_centroid", "records": 1},
+        {"municipality_code": None, "county_name": "Norrviks län", "week": "2021-03-01", "reason": "summary", "records": 1},
+        {"municipality_code": None, "county_name": "Norrviks län", "week": "2021-03-08", "reason": "county_centroid", "records": 1},
+    ]
+    # Never per area: the areas' counts hold no events-API record.
+    assert read_df("select count(*) as n from intermediate.int_events__unioned where source = 'police_events'")["n"][0] == 0
 
 
 def test_interventions_active_weeks_and_validation(built) -> None:

@@ -41,7 +41,8 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 
 def add_events_api_records(warehouse: Path) -> None:
     """The police events API: located only to a municipality's or county's centroid, so a
-    municipal background and a trace, never per area. Id 101 arrives in two responses."""
+    municipal background and a trace, never per area. Id 101 arrives in two responses.
+    Also a DeSO-coded crime that the local police extract already holds under the same Id."""
     rows = [
         (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "a.json", 6),
         (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "b.json", 7),
@@ -57,6 +58,10 @@ def add_events_api_records(warehouse: Path) -> None:
                 "insert into raw.police_events values (?, ?, ?, NULL, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL)",
                 [rid, at, f"{at:%d} mars {at:%H.%M}, {typ}, {place}", typ, place, at, summary,
                  file_name, f"hash-{file_name}", i + 2, datetime(2021, 3, 15, 6, minute)])
+        # A DeSO-coded crime whose Id is the local extract's P2: the local extract counts it.
+        con.execute("insert into raw.police_deso_crimes values ('P2', '1203', 'Skadegörelse', DATE '2021-03-04', "
+                    "DATE '2021-03-04', 'Norrvik', 'Län', '9001A0010', 1, 'deso_2.csv', 'hash-deso_2', 2, "
+                    "TIMESTAMP '2021-03-15 07:00', NULL)")
 
 
 def situation(area: str, week: str, category: str) -> dict:
@@ -147,8 +152,9 @@ def test_weekly_situation_grid_rates_ratings_and_context(built) -> None:
     assert row["police_crimes_from_deso"] == 0.0 and row["incidents_total"] == row["events_total"]
     trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas "
                     "where source = 'police_deso'")
-    assert trace.to_dict("records") == [
-        {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0}]
+    assert sorted(trace.to_dict("records"), key=lambda r: r["reason"]) == [
+        {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0},
+        {"source": "police_deso", "reason": "in_local_extract", "records": 1, "crimes": 1.0}]  # P2, same Id
     assert row["previous_week_events"] is None  # first week of the data period
     quiet = situation("NV02", "2021-03-08", "assault")
     assert quiet["events_total"] == 0 and quiet["previous_week_events"] == 1 and quiet["change_from_last_week"] == -1

@@ -7,6 +7,7 @@ interventions register."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,6 +40,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ('9003', 'Västby', DATE '2021-02-22', '2021-W08', 'county', 'Norrviks län', 'Misshandel', 'assault', 'tracked', 11))
             t(municipality_code, municipality_name, week_start, iso_week_label, located_to, county_name, event_type,
               category, decision, events)""")
+        con.execute("""create table intermediate.int_municipalities as select * from (values
+            ('9001', 'Norrvik', '90', 'Norrviks län')) t(municipality_code, municipality_name, county_code, county_name)""")
         con.execute("""create table intermediate.int_source_weeks as select * from (values
             ('police_events', DATE '2021-02-15', 5), ('police_events', DATE '2021-02-01', 2),
             ('police_events', DATE '2021-02-22', 14),
@@ -65,6 +68,12 @@ def test_the_events_api_gives_a_municipal_background_line(warehouse: Path, tmp_p
     # The county's events of the week on a line of their own, said to be the county's.
     assert re.search(r"I Norrviks län den här veckan \(polisen anger sedan 2026 bara länet för sina händelser, "
                      r"inte kommunen\): 4 händelser, sammanfattningar ej medräknade, varav Brand 4\.", text)
+    # A week with the municipality's events only: the line as before, the county's events
+    # would have a line of their own.
+    text = _text(warehouse, date(2021, 2, 1), tmp_path / "w05")
+    assert re.search(r"för kommunen den här veckan \(2 händelser, sammanfattningar ej medräknade\): Rån 2\.", text)
+    assert "Händelser som polisen bara anger till länet redovisas på en egen rad när de finns." in text
+    assert "I Norrviks län den här veckan" not in text
 
 
 def test_events_located_only_to_the_county_are_the_countys_line(warehouse: Path, tmp_path: Path) -> None:
@@ -83,9 +92,22 @@ def test_events_located_only_to_the_county_are_the_countys_line(warehouse: Path,
 def test_a_week_without_events_api_records_says_so(warehouse: Path, tmp_path: Path) -> None:
     text = _text(warehouse, QUIET, tmp_path)
     assert "Polisens öppna händelserapportering har inga händelser angivna till kommunen den här veckan." in text
-    assert "Det har inte heller kommit in några händelser som polisen bara anger till länet." in text
-    assert "I Norrviks län" not in text
+    assert "Det finns inte heller några händelser som polisen bara anger till Norrviks län." in text
+    assert "I Norrviks län den här veckan" not in text
     assert "Inga rader den här veckan från: Polisens händelser (öppna API:et)." in text
+
+
+def test_a_municipality_of_no_known_county_says_county_events_are_left_out(warehouse: Path, tmp_path: Path) -> None:
+    """Not in the municipalities seed, its county is unknown: an empty week does not claim the
+    county had no events, it says they cannot be tied to the municipality."""
+    unknown = tmp_path / "unknown_county.duckdb"
+    shutil.copy(warehouse, unknown)
+    with duckdb.connect(str(unknown)) as con:
+        con.execute("update intermediate.int_municipalities set county_code = null, county_name = null")
+    text = _text(unknown, QUIET, tmp_path)
+    assert ("Polisens öppna händelserapportering har inga händelser angivna till kommunen den här veckan. "
+            "Händelser som polisen bara anger till länet kan inte knytas till kommunen och ingår inte.") in text
+    assert "Det finns inte heller" not in text
 
 
 def test_notes_for_an_empty_feed_week_and_no_interventions() -> None:

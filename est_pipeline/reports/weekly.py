@@ -139,6 +139,7 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
 
 
 POLICE_EVENTS = "marts.weekly_police_events"
+MUNICIPALITIES = "intermediate.int_municipalities"
 DATA_PERIOD = "intermediate.int_data_period"
 SOURCE_WEEKS = "intermediate.int_source_weeks"
 
@@ -192,7 +193,20 @@ def _police_events(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str
         "municipality": municipality,
         "municipality_total": sum(r["events"] for r in municipality),
         "counties": counties,
+        "home_counties": _home_counties(con) if located else None,
     }
+
+
+def _home_counties(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The counties of the report's municipalities, or None when one of them has no known
+    county (not in the municipalities seed): then no event located only to a county can be
+    tied to it, and the report says so rather than that the county had no events."""
+    if not relation_exists(con, MUNICIPALITIES) or "county_name" not in columns_of(con, MUNICIPALITIES):
+        return None
+    names = [r["county_name"] for r in fetch(con, f"select distinct county_name from {MUNICIPALITIES}")]
+    if not names or None in names:
+        return None
+    return sorted(names)
 
 
 def _data_period(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:

@@ -83,7 +83,7 @@ def test_events_located_only_to_the_county_are_the_countys_line(warehouse: Path,
     assert len(re.findall(r"I Norrviks län den här veckan", text)) == 1
     assert re.search(r"I Norrviks län den här veckan \(polisen anger sedan 2026 bara länet för sina händelser, "
                      r"inte kommunen\): 14 händelser, sammanfattningar ej medräknade, varav Misshandel 11, Brand 3\.", text)
-    assert "Det är hela länets händelser, inte bara kommunens" in text
+    assert "Händelserna gäller hela länet, inte bara kommunen" in text
     assert "De räknas inte i något område och inte som kommunens händelser." in text
     assert "för kommunen den här veckan" not in text
     assert "har inga händelser angivna till kommunen" not in text

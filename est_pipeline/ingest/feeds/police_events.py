@@ -98,8 +98,8 @@ FEED = Feed(
         "`location.name` är en kommun (`Malmö`) eller, sedan 2026, bara länet (`Skåne län`); "
         "`location.gps` är kommunens eller länets mittpunkt, inte händelsens plats. Flödet "
         "räknas därför aldrig per område. Veckorapporten visar kommunens egna händelser på en "
-        "rad och de händelser som polisen bara anger till länet på en egen rad, som hela "
-        "länets händelser: de kan ha skett var som helst i länet. Länsnamnet känns igen även "
+        "rad och de händelser som polisen bara anger till länet på en egen rad, som länets "
+        "händelser: de kan ha skett var som helst i länet. Länsnamnet känns igen även "
         "med andra stora/små bokstäver och utan `län` (`skåne län`, `Skåne`).",
         "Sammanfattningar (`Sammanfattning natt` m.fl.) markeras med is_summary.",
         "Pipelinen kan hämta flödet själv: ange orterna i inställningen "

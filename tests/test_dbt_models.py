@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from test_dbt_support import (  # noqa: F401 (dbt_manifest: session fixture)
@@ -20,7 +22,9 @@ from test_dbt_support import (  # noqa: F401 (dbt_manifest: session fixture)
     failed_checks,
     read_df,
     run_weekly_job,
+    square,
     write_handcrafted_raw,
+    write_raw,
 )
 
 pytestmark = pytest.mark.usefixtures("dbt_manifest")
@@ -30,10 +34,46 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 def built(tmp_path_factory: pytest.TempPathFactory):
     with data_env(tmp_path_factory.mktemp("handmade") / "data") as data_dir:
         write_handcrafted_raw(data_dir / "warehouse.duckdb")
+        add_events_api_records(data_dir / "warehouse.duckdb")
         defs = dbt_only_defs()
         instance = dg.DagsterInstance.ephemeral()
         result = run_weekly_job(defs, instance, "2021-03-01", "2021-03-08")
         yield {"result": result, "defs": defs, "instance": instance, "data_dir": data_dir}
+
+
+def add_events_api_records(warehouse: Path) -> None:
+    """The police events API: located only to a municipality's or county's centroid, so a
+    municipal background and a trace, never per area. Id 101 arrives in two responses.
+    Norrvik (9001) is in no county of the municipalities seed, so no county's events are its
+    county background: "Norrviks län" names no county, and Skåne län is another county.
+    Also a DeSO-coded crime that the local police extract already holds under the same Id."""
+    rows = [
+        (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "a.json", 6),
+        (101, "Inbrott", "Norrvik", datetime(2021, 3, 3, 20, 0), False, "b.json", 7),
+        (102, "Trafikolycka", "Norrvik", datetime(2021, 3, 4, 8, 0), False, "b.json", 7),
+        (103, "Sammanfattning natt", "Norrviks län", datetime(2021, 3, 5, 6, 0), True, "b.json", 7),
+        (104, "Rån", "Norrviks län", datetime(2021, 3, 9, 1, 0), False, "c.json", 8),  # county only
+        (105, "Brand", "Örebro", datetime(2021, 3, 10, 2, 0), False, "c.json", 8),  # another municipality
+        (106, "Brand", "Norrvik kommun", datetime(2021, 3, 10, 3, 0), False, "c.json", 8),
+        (107, "Brand", "Skåne län", datetime(2021, 3, 10, 4, 0), False, "c.json", 8),  # another county
+        (108, "Rån", "skåne län", datetime(2021, 3, 10, 5, 0), False, "c.json", 8),  # written another way
+    ]
+    with duckdb.connect(str(warehouse)) as con:
+        insert_events_api_records(con, rows)
+        # A DeSO-coded crime whose Id is the local extract's P2: the local extract counts it.
+        con.execute("insert into raw.police_deso_crimes values ('P2', '1203', 'Skadegörelse', DATE '2021-03-04', "
+                    "DATE '2021-03-04', 'Norrvik', 'Län', '9001A0010', 1, 'deso_2.csv', 'hash-deso_2', 2, "
+                    "TIMESTAMP '2021-03-15 07:00', NULL)")
+
+
+def insert_events_api_records(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """(id, type, location name, incident time, is summary, file, minute of loading) rows
+    into raw.police_events, published at the incident time."""
+    for i, (rid, typ, place, at, summary, file_name, minute) in enumerate(rows):
+        con.execute(
+            "insert into raw.police_events values (?, ?, ?, NULL, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL)",
+            [rid, at, f"{at:%d} mars {at:%H.%M}, {typ}, {place}", typ, place, at, summary,
+             file_name, f"hash-{file_name}", i + 2, datetime(2021, 3, 15, 6, minute)])
 
 
 def situation(area: str, week: str, category: str) -> dict:
@@ -122,13 +162,96 @@ def test_weekly_situation_grid_rates_ratings_and_context(built) -> None:
     # the DeSO extract's 4 crimes (25% of them in NV01) are not counted a second time.
     assert row["police_crimes"] == pytest.approx(1.0)
     assert row["police_crimes_from_deso"] == 0.0 and row["incidents_total"] == row["events_total"]
-    trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas")
-    assert trace.to_dict("records") == [
-        {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0}]
+    trace = read_df("select source, reason, records, crimes from marts.police_records_not_in_areas "
+                    "where source = 'police_deso'")
+    assert sorted(trace.to_dict("records"), key=lambda r: r["reason"]) == [
+        {"source": "police_deso", "reason": "covered_by_local_extract", "records": 1, "crimes": 4.0},
+        {"source": "police_deso", "reason": "in_local_extract", "records": 1, "crimes": 1.0}]  # P2, same Id
     assert row["previous_week_events"] is None  # first week of the data period
     quiet = situation("NV02", "2021-03-08", "assault")
     assert quiet["events_total"] == 0 and quiet["previous_week_events"] == 1 and quiet["change_from_last_week"] == -1
     assert not quiet["is_unusually_high"]  # one baseline week is no baseline
+
+
+def test_events_api_is_a_municipal_background_and_every_record_is_traced(built) -> None:
+    background = read_df("select municipality_code, week_start::varchar as week, located_to, event_type, decision, "
+                         "events from marts.weekly_police_events order by all")
+    assert background.to_dict("records") == [  # summaries, the counties and Örebro left out; 101 once
+        {"municipality_code": "9001", "week": "2021-03-01", "located_to": "municipality", "event_type": "Inbrott",
+         "decision": "tracked", "events": 1},
+        {"municipality_code": "9001", "week": "2021-03-01", "located_to": "municipality", "event_type": "Trafikolycka",
+         "decision": "not_tracked", "events": 1},
+        {"municipality_code": "9001", "week": "2021-03-08", "located_to": "municipality", "event_type": "Brand",
+         "decision": "tracked", "events": 1},
+    ]
+    trace = read_df("select municipality_code, county_name, week_start::varchar as week, reason, records "
+                    "from marts.police_records_not_in_areas where source = 'police_events' order by all")
+    assert trace.to_dict("records") == [
+        {"municipality_code": "1880", "county_name": "Örebro län", "week": "2021-03-08", "reason": "other_municipality", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "municipality_centroid", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "not_tracked", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-01", "reason": "repeat_superseded", "records": 1},
+        {"municipality_code": "9001", "county_name": None, "week": "2021-03-08", "reason": "municipality_centroid", "records": 1},
+        {"municipality_code": None, "county_name": "Norrviks län", "week": "2021-03-01", "reason": "summary", "records": 1},
+        {"municipality_code": None, "county_name": "Norrviks län", "week": "2021-03-08", "reason": "county_centroid", "records": 1},
+        # Both ways of writing Skåne län are the seed's county, counted together.
+        {"municipality_code": None, "county_name": "Skåne län", "week": "2021-03-08", "reason": "county_centroid", "records": 2},
+    ]
+    located = read_df("select event_api_id, located_to, county_code, county_name "
+                      "from intermediate.int_police_events_records where is_current order by event_api_id")
+    assert located.to_dict("records") == [
+        {"event_api_id": 101, "located_to": "municipality", "county_code": "90", "county_name": None},
+        {"event_api_id": 102, "located_to": "municipality", "county_code": "90", "county_name": None},
+        {"event_api_id": 103, "located_to": "county", "county_code": None, "county_name": "Norrviks län"},
+        {"event_api_id": 104, "located_to": "county", "county_code": None, "county_name": "Norrviks län"},
+        {"event_api_id": 105, "located_to": "municipality", "county_code": "18", "county_name": None},
+        {"event_api_id": 106, "located_to": "municipality", "county_code": "90", "county_name": None},
+        {"event_api_id": 107, "located_to": "county", "county_code": "12", "county_name": "Skåne län"},
+        {"event_api_id": 108, "located_to": "county", "county_code": "12", "county_name": "Skåne län"},
+    ]
+    # Never per area: the areas' counts hold no events-API record.
+    assert read_df("select count(*) as n from intermediate.int_events__unioned where source = 'police_events'")["n"][0] == 0
+
+
+@pytest.fixture(scope="module")
+def county_background(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A deployment in a real county, Örebro (1880, Örebro län), with 2026 events the API
+    locates only to the county: a second, small build of weekly_police_events alone. Its
+    rows are read before the environment of the module's own build is restored."""
+    with data_env(tmp_path_factory.mktemp("county") / "data") as data_dir:
+        warehouse = data_dir / "warehouse.duckdb"
+        write_raw(warehouse, {"areas": [("OR01", "Centrum", "1880", "Örebro", square(514000, 6570000, 515000, 6571000))]})
+        at = datetime(2026, 3, 3, 21, 0)  # 2026-W10
+        with duckdb.connect(str(warehouse)) as con:
+            insert_events_api_records(con, [
+                (301, "Brand", "Örebro län", at, False, "a.json", 1),
+                (302, "Brand", "ÖREBRO LÄN", at, False, "a.json", 1),  # written another way
+                (303, "Inbrott", "Örebro län", at, False, "a.json", 1),
+                (303, "Inbrott", "Örebro län", at, False, "b.json", 2),  # a repeat: once
+                (304, "Sammanfattning natt", "Örebro län", at, True, "b.json", 2),  # a summary
+                (305, "Rån", "Skåne län", at, False, "b.json", 2),  # another county
+                (306, "Inbrott", "Örebro", at, False, "b.json", 2),  # the municipality itself
+                (307, "Brand", "Örebro län", at + timedelta(days=7), False, "b.json", 2),  # the next week
+            ])
+        result = run_weekly_job(dbt_only_defs(), dg.DagsterInstance.ephemeral(), "2026-03-02", "2026-03-09",
+                                marts=("weekly_police_events",))
+        rows = read_df("select municipality_code, week_start::varchar as week, located_to, county_name, event_type, "
+                       "events from marts.weekly_police_events order by all")
+    return {"result": result, "rows": rows.to_dict("records")}
+
+
+def test_events_located_only_to_the_county_are_the_county_background(county_background) -> None:
+    assert county_background["result"].success
+    assert [c for c in failed_checks(county_background["result"]) if c[1] == "ERROR"] == []
+    row = {"municipality_code": "1880", "county_name": "Örebro län"}
+    assert county_background["rows"] == [
+        # Örebro län's own events, both spellings, 303 once; no summary, nothing of Skåne län.
+        {**row, "week": "2026-03-02", "located_to": "county", "event_type": "Brand", "events": 2},
+        {**row, "week": "2026-03-02", "located_to": "county", "event_type": "Inbrott", "events": 1},
+        # The municipality's own event, as before.
+        {**row, "week": "2026-03-02", "located_to": "municipality", "event_type": "Inbrott", "events": 1},
+        {**row, "week": "2026-03-09", "located_to": "county", "event_type": "Brand", "events": 1},
+    ]
 
 
 def test_interventions_active_weeks_and_validation(built) -> None:

@@ -82,10 +82,12 @@ def dbt_only_defs() -> dg.Definitions:
     return dg.Definitions.merge(dbt_defs(), dg.Definitions(executor=dg.in_process_executor))
 
 
-def my_dbt_keys(defs: dg.Definitions, weekly_only: bool = False) -> list[dg.AssetKey]:
-    """Materialisable dbt assets upstream of this concern's marts (seeds included)."""
+def my_dbt_keys(
+    defs: dg.Definitions, weekly_only: bool = False, marts: Sequence[str] = MY_MARTS
+) -> list[dg.AssetKey]:
+    """Materialisable dbt assets upstream of this concern's marts, or of ``marts`` (seeds included)."""
     graph = defs.resolve_asset_graph()
-    selection = dg.AssetSelection.assets(*MY_MARTS).upstream()
+    selection = dg.AssetSelection.assets(*marts).upstream()
     keys = [k for k in selection.resolve(graph) if graph.get(k).is_materializable and k.path[0] != "raw"]
     if weekly_only:
         keys = [k for k in keys if graph.get(k).partitions_def is not None]
@@ -99,15 +101,17 @@ def run_weekly_job(
     last_week: str,
     weekly_only: bool = False,
     tags: dict[str, str] | None = None,
+    marts: Sequence[str] = MY_MARTS,
 ) -> dg.ExecuteInProcessResult:
-    """The weekly job for weeks first..last (inclusive) as ONE run (partition range tags)."""
+    """The weekly job for weeks first..last (inclusive) as ONE run (partition range tags),
+    building ``marts`` (default: this concern's) and what they need."""
     from est_pipeline.defs.dbt.schedules import WEEKLY_JOB_NAME, partition_range_tags
 
     run_tags = {**partition_range_tags(first_week, last_week), **(tags or {})}
     return defs.resolve_job_def(WEEKLY_JOB_NAME).execute_in_process(
         instance=instance,
         tags=run_tags,
-        asset_selection=my_dbt_keys(defs, weekly_only=weekly_only),
+        asset_selection=my_dbt_keys(defs, weekly_only=weekly_only, marts=marts),
     )
 
 
@@ -218,6 +222,11 @@ def write_handcrafted_raw(warehouse: Path) -> None:
             ("1", "1203", "Skadegörelse", date(2021, 3, 4), date(2021, 3, 3), "Norrvik", "Län", "9001A0010", 4),
         ],
     }
+    write_raw(warehouse, rows)
+
+
+def write_raw(warehouse: Path, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Every raw table of ``RAW_TABLES``, holding ``rows`` (a table not named stays empty)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists raw")
         for table, columns in RAW_TABLES.items():

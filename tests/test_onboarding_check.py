@@ -167,6 +167,24 @@ def test_deso_codes_of_two_municipalities_and_unlinked_municipal_deso(landing: P
     assert "försvinner inte" in unlinked.message
 
 
+def test_a_reexport_that_repeats_an_id_counts_the_crime_once(landing: Path, capsys: pytest.CaptureFixture) -> None:
+    """As the pipeline counts: the latest file's row of an Id replaces the earlier ones."""
+    (landing / "police_deso" / "brott_deso_2.csv").write_text(police_csv([
+        ("P-1", "2023-03-08", "9001C0099", 2),  # P-1 moved from a linked DeSO to an unlinked one
+        ("p-4 ", "2024-01-11", None, 1),       # the same Id as P-4, however written
+        ("P-5", "2023-04-01", "9001C0099", 1),
+    ]), encoding="utf-8")
+    result = check(landing)
+    assert codes(result) == {"unlinked_municipal_deso": "warning"}
+    [unlinked] = result.findings
+    assert unlinked.details == ["9001C0099: 3 brott"]
+    assert "9001A0010" not in result.police_deso_crimes and result.police_crimes_without_deso == 1
+    assert result.police_repeated_rows == 2
+    main(["check", "--landing", str(landing)])
+    out = capsys.readouterr().out
+    assert "2 filer, 7 rader, 6 brott" in out and "2 rader gäller brott som en senare fil levererar igen" in out
+
+
 def test_missing_required_files(landing: Path) -> None:
     ref = landing / "reference"
     (ref / "area_deso.csv").unlink()

@@ -174,6 +174,9 @@ def test_the_period_and_the_reports_follow_the_data(chain) -> None:
     assert weekly[-1] == f"lagesbild_{label}.html" and len(weekly) == 2
     text = (reports / "weekly" / weekly[-1]).read_text(encoding="utf-8")
     assert "polisanmälda brott" in text and "Inga registrerade insatser" in text
+    # No checklist and no survey are said in words; codes on no list are named up front.
+    assert "Inga bedömningar från checklistan den här veckan" in text and "Okända typer räknas inte" in text
+    assert "Ingen mätning" in sorted((reports / "yearly").glob("*.html"))[-1].read_text(encoding="utf-8")
     assert "Sjöbacka" in text, "the municipality is named as the police's extract names it"
     assert list((reports / "period").glob("*.html")) and list((reports / "yearly").glob("*.html"))
     prioritised = _read("select count(*), sum(events) from marts.period_prioritisation").iloc[0]

@@ -9,3 +9,11 @@
 {% macro municipality_key(column) -%}
     nullif(lower(trim({{ est_regexp_replace('trim(' ~ column ~ ')', "'\\s+kommun$'", "''", 'i') }})), '')
 {%- endmacro %}
+
+{#- A county named the way the police's events API and partners write it ("Skåne län",
+    "skåne län", "SKÅNE LÄN", "Skåne") as one comparable key: the name without " län". The
+    seed's names are genitive ("Stockholms län", "Västra Götalands län"), so a name without
+    the genitive "s" is matched by comparing the key + "s" too (see int_police_events_records). -#}
+{% macro county_key(column) -%}
+    nullif(lower(trim({{ est_regexp_replace('trim(' ~ column ~ ')', "'\\s+län$'", "''", 'i') }})), '')
+{%- endmacro %}

@@ -12,13 +12,13 @@ from pathlib import Path
 POLICE_DESO = (
     '"","Id","Brottskod","Brottskod.klartext","Inskrivningsdatum","Brottsdatum","Kommun","Län","DeSO.område","Antal"\n'
     '"1","P-1001","1211","Bilbrand","2024-03-05","2024-03-04","Norrvik","Norrviks län","9001A0010","1"\n'
-    '"2","P-1002","0392","Misshandel","2024-03-06","NA","Norrvik","Norrviks län","NA","1"\n'
+    '"2","P-1002","0357","Misshandel","2024-03-06","NA","Norrvik","Norrviks län","NA","1"\n'
     '"3","P-1003","1202","Klotter","2024-03-07","2024-03-09","Norrvik","Norrviks län","9001B0020","2"\n'
 )
 POLICE_LOCAL = (
     "\ufeffHändelsenummer;Händelsetid;Brottskod;Händelsetyp;Plats;Nord;Öst\n"
     "H-501;2024-03-05 22:14;1214;Skadegörelse;Torget vid busshållplatsen;6580123;512345\n"
-    "H-502;2024-03-06 23:40;0392;Misshandel;Parken, vittne nås på 070-123 45 67;6580456,5;512789,25\n"
+    "H-502;2024-03-06 23:40;0357;Misshandel;Parken, vittne nås på 070-123 45 67;6580456,5;512789,25\n"
     "H-503;2024-03-08 01:05;;Ordningsstörning;Skolgården;6579900;511900\n"
 )
 FAULT_REPORTS = (

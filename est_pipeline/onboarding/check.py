@@ -82,6 +82,8 @@ class CheckResult:
     #: DeSO code -> crimes in the police extract (the Antal column summed).
     police_deso_crimes: dict[str, int] = field(default_factory=dict)
     police_crimes_without_deso: int = 0
+    #: Rows whose ``Id`` a later file repeats (counted once, as the latest delivery).
+    police_repeated_rows: int = 0
     #: area id -> year -> population, from population.csv
     area_population: dict[str, dict[int, int]] = field(default_factory=dict)
     #: DeSO -> year -> population, from deso_population.csv
@@ -398,18 +400,24 @@ def _municipalities(result: CheckResult, kommunkod: set[str] | None) -> None:
 
 
 def _police(result: CheckResult) -> None:
+    """Crimes per DeSO as the pipeline counts them: a crime is its ``Id``, and a later file
+    (file-name order, the order the ingest loads them) that repeats an ``Id`` replaces it."""
+    latest: dict[str, tuple[str | None, int]] = {}
+    rows = 0
     for read in result.police:
         result.findings += _file_findings(read, severity_rows=WARNING)
         if not read.ok:
             continue
         for row in read.rows:
-            crimes = row.get("antal") or 0
+            rows += 1
             deso = row.get("deso_omrade")
-            if deso:
-                key = norm_id(deso)
-                result.police_deso_crimes[key] = result.police_deso_crimes.get(key, 0) + crimes
-            else:
-                result.police_crimes_without_deso += crimes
+            latest[norm_id(row.get("id"))] = (norm_id(deso) if deso else None, row.get("antal") or 0)
+    result.police_repeated_rows = rows - len(latest)
+    for deso, crimes in latest.values():
+        if deso:
+            result.police_deso_crimes[deso] = result.police_deso_crimes.get(deso, 0) + crimes
+        else:
+            result.police_crimes_without_deso += crimes
 
 
 def _unlinked(result: CheckResult) -> None:

@@ -72,6 +72,9 @@ def _police_lines(result: CheckResult) -> list[str]:
     total = sum(result.police_deso_crimes.values()) + result.police_crimes_without_deso
     lines = [f"Polisens DeSO-extrakt: {d.files} {'fil' if d.files == 1 else 'filer'}, {d.rows} rader, {total} brott"
              + (f", {d.first} – {d.last}" if d.first else "") + "."]
+    if result.police_repeated_rows:
+        lines.append(f"  {result.police_repeated_rows} rader gäller brott som en senare fil levererar igen (samma Id): "
+                     "varje brott räknas en gång, som i den senaste filen.")
     if result.police_deso_crimes:
         if result.municipalities:
             own = sum(n for k, n in result.police_deso_crimes.items() if k[:4] in result.municipalities)

@@ -19,9 +19,9 @@ import duckdb
 
 from est_pipeline.reports import charts, html, maps
 from est_pipeline.reports import vocabulary as vocab
-from est_pipeline.reports.marts import AREAS, fetch, relation_exists, require
+from est_pipeline.reports.marts import AREAS, columns_of, fetch, relation_exists, require
 
-#: How far back the trend charts look (the issue asks for 12–26 weeks).
+#: How far back the trend charts look: 26 weeks, the long end of a 12–26 week window.
 TREND_WEEKS = 26
 #: Rises and falls listed in the overview.
 TOP_CHANGES = 8
@@ -139,6 +139,7 @@ def _load(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any]:
 
 
 POLICE_EVENTS = "marts.weekly_police_events"
+MUNICIPALITIES = "intermediate.int_municipalities"
 DATA_PERIOD = "intermediate.int_data_period"
 SOURCE_WEEKS = "intermediate.int_source_weeks"
 
@@ -154,17 +155,58 @@ FEEDS_SV = {
 }
 
 
-def _police_events(con: duckdb.DuckDBPyConnection, week_start: date) -> list[dict[str, Any]] | None:
-    """The municipality's events from the police's events API this week, by type (summaries
-    excluded); None when the warehouse has no such mart (the report then says nothing)."""
+def _police_events(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any] | None:
+    """This week's events from the police's events API, by type (summaries excluded by the
+    mart): ``municipality``, the events the police locate to the municipality, and
+    ``counties``, per county the events they locate only to the county (one list per county,
+    however many of the deployment's municipalities lie in it). None when the warehouse has
+    no such mart (the report then says nothing)."""
     if not relation_exists(con, POLICE_EVENTS):
         return None
-    return fetch(
+    # A mart built before events were located to counties has municipality rows only.
+    located = "located_to" in columns_of(con, POLICE_EVENTS)
+    municipality = fetch(
         con,
-        f"select event_type, category, events from {POLICE_EVENTS} "
-        "where week_start = ? order by events desc, event_type",
+        f"select event_type, sum(events) as events from {POLICE_EVENTS} where week_start = ? "
+        + ("and located_to = 'municipality' " if located else "")
+        + "group by event_type order by events desc, event_type",
         [week_start],
     )
+    counties: list[dict[str, Any]] = []
+    if located:
+        # Every municipality of a county carries the same county rows: take them once.
+        rows = fetch(
+            con,
+            f"select county_name, event_type, max(events) as events from {POLICE_EVENTS} "
+            "where week_start = ? and located_to = 'county' "
+            "group by county_name, event_type order by county_name, events desc, event_type",
+            [week_start],
+        )
+        by_county: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by_county[r["county_name"]].append(r)
+        counties = [
+            {"county_name": name, "events": events, "total": sum(e["events"] for e in events)}
+            for name, events in by_county.items()
+        ]
+    return {
+        "municipality": municipality,
+        "municipality_total": sum(r["events"] for r in municipality),
+        "counties": counties,
+        "home_counties": _home_counties(con) if located else None,
+    }
+
+
+def _home_counties(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The counties of the report's municipalities, or None when one of them has no known
+    county (not in the municipalities seed): then no event located only to a county can be
+    tied to it, and the report says so rather than that the county had no events."""
+    if not relation_exists(con, MUNICIPALITIES) or "county_name" not in columns_of(con, MUNICIPALITIES):
+        return None
+    names = [r["county_name"] for r in fetch(con, f"select distinct county_name from {MUNICIPALITIES}")]
+    if not names or None in names:
+        return None
+    return sorted(names)
 
 
 def _data_period(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
@@ -396,7 +438,6 @@ def build_context(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str,
         "top_categories_sv": top_categories_sv,
         "events_available": data["events"] is not None,
         "police_events": data["police_events"],
-        "police_events_total": sum(r["events"] for r in data["police_events"] or []),
         "police_crimes_total": sum(float(r["police_crimes"] or 0) for r in data["summary"]),
         "has_police_crimes": any(float(r["police_crimes"] or 0) for r in data["history_police"]),
         "feeds": data["feeds"],

@@ -95,13 +95,18 @@ FEED = Feed(
         "`2025-06-07 7:32:06 +02:00`). Händelsetiden läses ur `name` (`07 juni 00.23, Brand, "
         "Malmö`); året tas från publiceringen och blir året före om dagen ligger efter "
         "publiceringsdagen.",
-        "`location.gps` är kommunens eller länets mittpunkt, inte händelsens plats: "
-        "flödet används bara som kommunal bakgrund, aldrig per område.",
+        "`location.name` är en kommun (`Malmö`) eller, sedan 2026, bara länet (`Skåne län`); "
+        "`location.gps` är kommunens eller länets mittpunkt, inte händelsens plats. Flödet "
+        "räknas därför aldrig per område. Veckorapporten visar kommunens egna händelser på en "
+        "rad och de händelser som polisen bara anger till länet på en egen rad, som länets "
+        "händelser: de kan ha skett var som helst i länet. Länsnamnet känns igen även "
+        "med andra stora/små bokstäver och utan `län` (`skåne län`, `Skåne`).",
         "Sammanfattningar (`Sammanfattning natt` m.fl.) markeras med is_summary.",
         "Pipelinen kan hämta flödet själv: ange orterna i inställningen "
         "`EST_POLICE_EVENTS_LOCATIONS` (t.ex. `Örebro,Örebro län`), så hämtas API:et varje "
         "timme och varje nytt svar sparas oförändrat här som `api_<ort>_<UTC-tid>.json`. "
-        "Ett svar som är likadant som det förra sparas inte igen.",
+        "Ett svar som är likadant som det förra sparas inte igen. Ta med länet: sedan 2026 "
+        "anger polisen bara länet, och de händelserna kommer bara med när länet hämtas.",
     ),
     columns=(
         Column("id", "id", "bigint"),

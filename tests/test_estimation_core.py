@@ -327,3 +327,24 @@ def test_other_type_absorbed_on_the_untreated_cells_is_dropped_not_fatal():
     res = estimate_effects(outcomes, pd.concat([interventions, b]), n_draws=99, event_study=False)
     robust_a = res.effects[(res.effects.intervention_type == "A") & (res.effects.estimator != "poisson_twfe")]
     assert len(robust_a) == 1 and np.isfinite(robust_a["irr"].iloc[0])
+
+
+def test_types_that_are_jointly_collinear_get_robust_estimates_and_no_twfe_cross_check(small3):
+    """Two types with exactly the same schedules each pass the single-type checks but cannot be
+    told apart in the joint TWFE model: the run goes on, each type gets its robust estimate,
+    and the one TWFE cannot identify says it has no cross-check (this once failed a run)."""
+    outcomes, interventions = small3.to_marts()
+    twin = interventions[interventions.intervention_type == "lighting_improvement"].copy()
+    twin["intervention_type"] = "cleanup"
+    twin["intervention_id"] = twin["intervention_id"].astype(str) + "-twin"
+    res = estimate_effects(outcomes, pd.concat([interventions, twin], ignore_index=True), n_draws=99,
+                           event_study=False)
+    eff = res.effects
+    head = eff[eff.is_headline]
+    assert set(head.intervention_type) == {"cleanup", "lighting_improvement", "police_patrol", "safety_walk"}
+    assert (head.estimator == "robust_imputation").all()
+    twfe = set(eff[eff.estimator == "poisson_twfe"].intervention_type)
+    assert len({"cleanup", "lighting_improvement"} - twfe) == 1 and {"police_patrol", "safety_walk"} <= twfe
+    lost = ({"cleanup", "lighting_improvement"} - twfe).pop()
+    assert "jämförelse saknas" in head[head.intervention_type == lost].note.iloc[0]
+    assert any(f"{lost}: collinear" in m and "no TWFE cross-check" in m for m in res.messages)

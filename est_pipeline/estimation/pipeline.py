@@ -36,7 +36,7 @@ from est_pipeline.estimation.imputation import ESTIMATOR as ROBUST, estimate_tar
 from est_pipeline.estimation.inference import Inference, robust_inference, sv_number
 from est_pipeline.estimation.multiple_testing import bh_qvalues
 from est_pipeline.estimation.panel import OUTCOME_GROUPS, Panel, build_panel, identification_problem, week_date
-from est_pipeline.estimation.poisson_fe import Method
+from est_pipeline.estimation.poisson_fe import CollinearRegressors, Method
 from est_pipeline.estimation.threads import single_blas_thread
 from est_pipeline.estimation.twfe import estimate_twfe
 
@@ -72,7 +72,7 @@ class PanelEstimates:
     rows: list[dict]
     events: list[EventStudyRow]
     messages: list[str]
-    estimates: list[tuple[Estimate, Estimate | None, Estimate]]  # (twfe, robust, headline) per type
+    estimates: list[tuple[Estimate | None, Estimate | None, Estimate]]  # (twfe, robust, headline) per type
 
 
 def _note(parts: list[str]) -> str:
@@ -114,12 +114,13 @@ def estimate_panel(
             ok.append(k)
     if not ok:
         raise PanelError(f"outcome_group {panel.outcome_group}: no intervention type is estimable ({'; '.join(messages)})")
-    _, naive = estimate_twfe(panel, ok, method=method, n_draws=n_draws, seed=seed)
+    naive = _twfe_by_type(panel, ok, method, n_draws, seed, messages)
     W = webb_weights(n_draws, panel.n_areas, seed + 1)
     rows: list[dict] = []
     events: list[EventStudyRow] = []
     estimates = []
-    for est, k in zip(naive, ok):
+    for k in ok:
+        est = naive.get(k)
         robust: Estimate | None = None
         notes: list[str] = []
         model = fit_untreated(panel, k, method)
@@ -146,6 +147,9 @@ def estimate_panel(
                 # Too few untreated weeks before the starts to fit the placebo leads.
                 messages.append(f"{panel.outcome_group}: {panel.types[k]}: no pre-trend test ({exc})")
         headline = robust if robust is not None else est
+        if headline is None:
+            messages.append(f"{panel.outcome_group}: {panel.types[k]}: neither estimator could be fitted")
+            continue
         type_notes = list(notes)
         if headline.n_treated_areas < FEW_TREATED_AREAS:
             type_notes.append(f"Endast {headline.n_treated_areas} behandlade områden; tolka med försiktighet.")
@@ -154,6 +158,11 @@ def estimate_panel(
         if robust is None:
             rows.append(_effect_row(est, panel, True, pre_p, _note(
                 ["Robust skattning saknas; den enkla TWFE-modellen är huvudresultat.", est.reason, *type_notes])))
+        elif est is None:
+            rows.append(_effect_row(robust, panel, True, pre_p, _note([
+                "Huvudresultat: robust skattning (imputation). Den enkla TWFE-modellen som jämförelse saknas: "
+                "i den gemensamma modellen går insatstypen inte att skilja från de andra typerna och de fasta "
+                "effekterna.", robust.reason or robust.detail, *type_notes])))
         else:
             head_parts = ["Huvudresultat: robust skattning (imputation), som jämför varje behandlad vecka med samma "
                           "område och vecka utan insatsen och därför tål att insatser startar vid olika tider och att "
@@ -168,6 +177,29 @@ def estimate_panel(
             rows.append(_effect_row(est, panel, False, pre_p, _note(twfe_parts + type_notes)))
         estimates.append((est, robust, headline))
     return PanelEstimates(rows, events, messages, estimates)
+
+
+def _twfe_by_type(panel: Panel, ok: list[int], method: Method, n_draws: int, seed: int,
+                  messages: list[str]) -> dict[int, Estimate]:
+    """The joint TWFE model's estimate per type, leaving out types it cannot identify.
+
+    Each type passed the single-type checks, yet together (two types always started and
+    stopped together in the same areas, or one type is a combination of others) they can
+    still be collinear with the fixed effects. Those types get no TWFE cross-check, said in
+    the messages; the robust estimator fits each type on its own and is unaffected.
+    """
+    kept = list(ok)
+    while kept:
+        try:
+            _, naive = estimate_twfe(panel, kept, method=method, n_draws=n_draws, seed=seed)
+            return dict(zip(kept, naive))
+        except CollinearRegressors as err:
+            dropped = [k for k in kept if panel.types[k] in err.names] or kept
+            for k in dropped:
+                messages.append(f"{panel.outcome_group}: {panel.types[k]}: collinear with the other types and the "
+                                "fixed effects in the joint TWFE model; no TWFE cross-check")
+            kept = [k for k in kept if k not in dropped]
+    return {}
 
 
 def outcome_groups_of(outcomes: pd.DataFrame) -> tuple[str, ...]:

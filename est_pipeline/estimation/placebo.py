@@ -231,10 +231,15 @@ class Refitter:
         self.G_aw = Bs.T @ Vc  # Σ_a z_a (Vc z_w)_a = -z' G_aw z_w
         self.G_ag = Bs.T @ self.VZa  # Σ_a z_a (VZa z_g)_a = -z' G_ag z_g
 
-    def _apply(self, z, d_w, b_old, inv_old, b_new, inv_new, dwz, dzz):
+    def _apply(self, z, *ops):
         """M' z for each assignment: the fit's matrix minus the leaving cells' part."""
+        return self.M @ z + self._change(z, *ops)
+
+    def _change(self, z, d_w, b_old, inv_old, b_new, inv_new, dwz, dzz):
+        """(M' − M) z: what taking the placebo cells out of the fit changes (cheap: those
+        cells' weeks, the placebo areas' rows and the type effects)."""
         n_w = self.n_w
-        out = self.M @ z
+        out = np.zeros_like(z)
         out[:, : n_w - 1] -= d_w[:, 1:, None] * z[:, : n_w - 1]
         if self.n_g:
             out[:, : n_w - 1] -= dwz[:, 1:] @ z[:, n_w - 1 :]
@@ -245,19 +250,49 @@ class Refitter:
         return out
 
     def _solve(self, rhs, *ops):
-        """Iterative refinement against the fit's inverse: M' is M plus a small perturbation."""
+        """Solve M' z = rhs for every assignment and right-hand side at once.
+
+        Preconditioned conjugate gradients with the fit's inverse as preconditioner: M' is M
+        (symmetric positive definite, the Schur complement of the Poisson Hessian) with some
+        cells taken out, so M⁻¹ M' is close to the identity and a handful of steps reach
+        the tolerance. Plain iterative refinement (z += M⁻¹ r) needed 35 steps on average on
+        a 20-area, 5-year panel and never converged for a fifth of the solves, which then
+        fell back to building M' explicitly; conjugate directions cut both. Each column
+        gets its own step lengths, so assignments do not slow each other down, and M p is
+        carried through the recursion (M M⁻¹ r = r), so a step costs one product with M⁻¹
+        and the cheap change (:meth:`_change`), not a second product with M.
+        """
         z = self.Minv @ rhs
-        scale = np.abs(rhs).max() + 1e-300
+        r = rhs - self._apply(z, *ops)
+        tol = 1e-11 * (np.abs(rhs).max() + 1e-300)
+        s = self.Minv @ r
+        p = s.copy()
+        Mp = r.copy()  # M p, carried along: M s = r, so M p needs no product of its own
+        rs = (r * s).sum(axis=1, keepdims=True)
         for _ in range(_MAX_REFINE):
-            r = rhs - self._apply(z, *ops)
-            if np.abs(r).max() <= 1e-11 * scale:
-                break
-            z += self.Minv @ r
-        else:
-            # Too big a perturbation for refinement (an area with most of a week's counts): solve.
-            Mp = np.stack([self._apply(np.eye(self.M.shape[0])[None, :, :].repeat(1, 0), *[o[q:q + 1] for o in ops])[0]
-                           for q in range(rhs.shape[0])])
-            z = np.linalg.solve(Mp, rhs)
+            if np.abs(r).max() <= tol:
+                return z
+            Ap = Mp + self._change(p, *ops)
+            pAp = (p * Ap).sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = np.where(pAp > 0, rs / pAp, 0.0)
+            z += step * p
+            r -= step * Ap
+            s = self.Minv @ r
+            rs_new = (r * s).sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                beta = np.where(rs > 0, rs_new / rs, 0.0)
+            p = s + beta * p
+            Mp = r + beta * Mp
+            rs = rs_new
+        if np.abs(r).max() <= tol:
+            return z
+        # Too big a perturbation for the iteration (an area with most of a week's counts):
+        # build M' for the assignments that did not converge and solve them directly.
+        eye = np.eye(self.M.shape[0])[None, :, :]
+        for q in np.flatnonzero(np.abs(r).max(axis=(1, 2)) > tol):
+            Mp = self._apply(eye, *[o[q:q + 1] for o in ops])[0]
+            z[q] = np.linalg.solve(Mp, rhs[q])
         return z
 
     def residuals(self, areas: np.ndarray, targets: np.ndarray, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -126,7 +126,9 @@ def area_map_figure(
         spine.set_visible(False)
     if title:
         ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
+    # No tick labels, so the only margin to leave is the title's: fixed, instead of
+    # tight_layout, which measured every artist of every map (a fifth of a map's cost).
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.93 if title else 0.98)
     # Numbers go on last, on the final layout, so that what is measured is what is drawn.
     _place_numbers(fig, ax, [(n.number, anchors[n.place_id]) for n in numbered(places)])
     return fig

@@ -38,6 +38,15 @@ def located(tmp_path_factory: pytest.TempPathFactory):
             con.execute("insert into raw.addresses (adress, postnummer, ort, plats_id, omrades_id, fastighet) "
                         "values ('Storgatan 1', '80000', 'Sjöby', null, 'SJ01', 'Sjöby 1:1')")
             con.execute("insert into raw.area_population (omrades_id, ar, folkmangd) values ('SJ01', 2021, 1500)")
+            # Cases that name their municipality (the optional Kommun column): by name, by the
+            # genitive with "kommun", by code, and by a name no register knows.
+            con.execute("alter table raw.property_incidents add column kommun varchar")
+            for case, kommun in (("K1", "Sjöby"), ("K2", "Norrviks kommun"), ("K3", "9002"), ("K4", "Atlantis")):
+                con.execute(
+                    "insert into raw.property_incidents (arende_id, datum, arendetyp, adress, fastighet, kostnad_kr, "
+                    "beskrivning, kommun, _file_name, _content_hash, _row_number, _loaded_at) "
+                    "values (?, timestamp '2021-03-04 10:00', 'Skadegörelse', 'Storgatan 1', null, null, null, ?, "
+                    "'kommun.csv', 'hash-kommun', 2, timestamp '2021-03-15 06:00')", [case, kommun])
         result = run_weekly_job(dbt_only_defs(), dg.DagsterInstance.ephemeral(), "2021-03-01", "2021-03-08")
         rows = read_df("select source_event_id, location_method, place_id, area_id from intermediate.int_events__harmonised")
         # H1's source and week, as the unlocated-events mart counts them.
@@ -61,3 +70,14 @@ def test_an_address_in_two_municipalities_locates_nothing(located) -> None:
 def test_unique_addresses_and_properties_still_locate(located) -> None:
     _, got, _ = located
     assert got["H3"] == ("property_register", None, "NV02")  # 'Norrvik 2:2' is in one municipality
+
+
+def test_a_case_that_names_its_municipality_is_located_there(located) -> None:
+    """Storgatan 1 is in both municipalities: a case that says which (name, "… kommun" or
+    code) is located in that municipality's register; a name nobody knows is as good as
+    none, so the ambiguous address still locates nothing."""
+    _, got, _ = located
+    assert got["K1"] == ("address_register", None, "SJ01")
+    assert got["K3"] == ("address_register", None, "SJ01")
+    assert got["K2"] == ("address_register", "NV01-P01", "NV01")  # Norrvik's register: the square
+    assert got["K4"][0] == "unlocated" and got["K4"][2] is None

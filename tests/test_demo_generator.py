@@ -32,7 +32,7 @@ HEADERS = {
     "police_local": "Händelsenummer;Händelsetid;Brottskod;Händelsetyp;Plats;Nord;Öst",
     "police_deso": '"","Id","Brottskod","Brottskod.klartext","Inskrivningsdatum","Brottsdatum",'
                    '"Kommun","Län","DeSO.område","Antal"',
-    "fault_reports": "Ärendenummer;Registrerad;Ärendetyp;Beskrivning;Adress;Latitud;Longitud",
+    "fault_reports": "Ärendenummer;Registrerad;Ärendetyp;Beskrivning;Adress;Kommun;Latitud;Longitud",
     "field_observations": "Datum;Plats-ID;Plats;Antal ungdomar;Stämning;Observation;Kommentar",
     "checklist": "Vecka;Partner;Områdes-ID;Plats-ID;Checklistpunkt;Bedömning;Kommentar;Inskickad",
     "interventions": "Insats-ID;Beslutsdatum;Områdes-ID;Plats-ID;Insatstyp;Ansvarig;Startdatum;"
@@ -40,7 +40,7 @@ HEADERS = {
     "safety_survey": "Svars-ID,År,Områdes-ID,Åldersgrupp,Trygg_dag,Trygg_kvall,Oro_brott,Problem_ordning",
 }
 XLSX_HEADERS = {
-    "property_incidents": ("Ärende-ID", "Datum", "Ärendetyp", "Adress", "Fastighet", "Kostnad (kr)",
+    "property_incidents": ("Ärende-ID", "Datum", "Ärendetyp", "Adress", "Kommun", "Fastighet", "Kostnad (kr)",
                            "Beskrivning"),
     "checklist": tuple(HEADERS["checklist"].split(";")),
 }
@@ -339,7 +339,7 @@ def test_personal_data_in_comments_is_counted_and_luhn_valid(demo: Path, truth: 
     texts = {
         "fault_reports": pd.concat([_read_csv(p, ";", "cp1252") for p in _files(demo, "fault_reports")])["Beskrivning"],
         "field_observations": pd.concat([_read_csv(p, ";", "utf-8") for p in _files(demo, "field_observations")])["Kommentar"],
-        "property_incidents": pd.Series([r[6] for p in _files(demo, "property_incidents") for r in _read_xlsx(p)[0][1:]]),
+        "property_incidents": pd.Series([r[7] for p in _files(demo, "property_incidents") for r in _read_xlsx(p)[0][1:]]),
         "checklist": pd.concat(
             [_read_csv(p, ";", "cp1252")["Kommentar"] for p in _files(demo, "checklist", ".csv")]
             + [pd.Series([r[6] or "" for r in _read_xlsx(p)[0][1:]]) for p in _files(demo, "checklist", ".xlsx")]),

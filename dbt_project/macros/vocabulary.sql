@@ -35,3 +35,20 @@
 {% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')
 {%- endmacro %}
+
+{#- An optional column the ingest added after the first release (e.g. Kommun in fault
+    reports and housing cases): cleaned text where the raw table has it, else null. The
+    ingest adds a new column to its raw table on its next load; until then a warehouse from
+    an earlier release lacks it, and the staging model must still build. -#}
+{% macro optional_text_column(relation, column) -%}
+    {%- set present = namespace(value=false) -%}
+    {%- if execute and flags.INTROSPECT != false -%}
+        {%- set found = adapter.get_relation(database=relation.database, schema=relation.schema,
+                                              identifier=relation.identifier) -%}
+        {%- if found is not none -%}
+            {%- set present.value = column in (adapter.get_columns_in_relation(found)
+                                                | map(attribute='name') | map('lower') | list) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if present.value -%}{{ clean_text(column) }}{%- else -%}cast(null as varchar){%- endif -%}
+{%- endmacro %}

@@ -212,8 +212,8 @@ def write_fault_reports(muni: Municipality, ev: pd.DataFrame, vocab: Vocabulary,
         name = f"felanmalningar_{muni.code}_{key}.csv"
         written = write_delimited(
             out.path("fault_reports", name),
-            ["Ärendenummer", "Registrerad", "Ärendetyp", "Beskrivning", "Adress", "Latitud", "Longitud"],
-            [ids[idx], when[idx], typ[idx], text[idx], addr[idx],
+            ["Ärendenummer", "Registrerad", "Ärendetyp", "Beskrivning", "Adress", "Kommun", "Latitud", "Longitud"],
+            [ids[idx], when[idx], typ[idx], text[idx], addr[idx], np.full(len(idx), muni.name, dtype=object),
              decimal_comma(lat[idx], 6), decimal_comma(lon[idx], 6)],
             sep=";", encoding="cp1252", newline="\r\n")
         out.record("fault_reports", name, written, dirt[idx], pii[idx])
@@ -305,8 +305,9 @@ def write_property_incidents(muni: Municipality, ev: pd.DataFrame, vocab: Vocabu
         title = f"Ärenderapport {company}, {key}" if i % 3 == titled else None
         written = write_xlsx(
             out.path("property_incidents", name),
-            ["Ärende-ID", "Datum", "Ärendetyp", "Adress", "Fastighet", "Kostnad (kr)", "Beskrivning"],
-            [ids[idx], when[idx], typ[idx], adress[idx], fastighet[idx], cost[idx].tolist(), text[idx]],
+            ["Ärende-ID", "Datum", "Ärendetyp", "Adress", "Kommun", "Fastighet", "Kostnad (kr)", "Beskrivning"],
+            [ids[idx], when[idx], typ[idx], adress[idx], np.full(len(idx), muni.name, dtype=object), fastighet[idx],
+             cost[idx].tolist(), text[idx]],
             title=title, sheet="Ärenden")
         out.record("property_incidents", name, written, dirt[idx], pii[idx])
         out.add_reports("property_incidents", name, 3 if title else 2, ids[idx],

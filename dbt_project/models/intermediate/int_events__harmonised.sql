@@ -1,15 +1,41 @@
 {#- Each event with its EST category, place and area. Location, first match wins:
       1. a place id the partner reported (field observations), if the place exists;
       2. the point's place polygon, then the point's area polygon (int_event_points_located);
-      3. the address in the address register (place, else area), if the register puts it in
-         one municipality only;
+      3. the address in the address register (place, else area): in the municipality the
+         partner's row names (its Kommun column, a name or a code), else only if the
+         register puts the address in one municipality;
       4. the property designation in the address register (area), likewise.
     An event matching none keeps area_id null (location_method 'unlocated'): it is counted in
     marts.weekly_unlocated_events, not dropped. An event type the seed does not map keeps
     category null and is listed in marts.unmapped_source_types. -#}
 
-with events as (
-    select * from {{ ref('int_events__unioned') }}
+-- The municipality a partner's row names (Kommun: "Örebro", "Örebro kommun" or "1880"), as
+-- a code of this deployment or the municipalities seed; null when the row names none or a
+-- name nobody knows (then the address must be unambiguous on its own, as below).
+with known_municipalities as (
+    select municipality_code, municipality_name from {{ ref('int_municipalities') }}
+    union
+    select municipality_code, municipality_name from {{ ref('municipalities') }}
+),
+
+municipality_keys as (
+    select distinct municipality_code, {{ municipality_key('municipality_name') }} as name_key
+    from known_municipalities
+    where municipality_name is not null
+),
+
+events as (
+    select
+        e.*,
+        case
+            when {{ est_regexp_contains('trim(e.partner_municipality)', "'^\\d{4}$'") }} then trim(e.partner_municipality)
+            else (
+                select min(k.municipality_code)
+                from municipality_keys as k
+                where {{ municipality_key('e.partner_municipality') }} in (k.name_key, k.name_key || 's')
+            )
+        end as partner_municipality_code
+    from {{ ref('int_events__unioned') }} as e
 ),
 
 points as (
@@ -24,11 +50,29 @@ areas as (
     select area_id from {{ ref('int_areas') }}
 ),
 
--- One answer per address even if the register lists it twice (lowest ids, deterministic).
--- The partners' files do not say which municipality an address is in, so an address that
--- the register puts in areas of two municipalities (Storgatan 1 in two towns) locates
--- nothing: the event stays unlocated and is counted in weekly_unlocated_events, rather
--- than being given to one of them by chance. The same holds for property designations.
+-- One answer per address and municipality even if the register lists it twice (lowest
+-- ids, deterministic): used when the partner's row names its municipality.
+address_in_municipality as (
+    select r.address_key, a.municipality_code, min(r.place_id) as place_id, min(r.area_id) as area_id
+    from {{ ref('stg_reference__addresses') }} as r
+    inner join {{ ref('int_areas') }} as a on a.area_id = r.area_id
+    where r.address_key is not null
+    group by r.address_key, a.municipality_code
+),
+
+property_in_municipality as (
+    select r.property_designation, a.municipality_code, min(r.area_id) as area_id
+    from {{ ref('stg_reference__addresses') }} as r
+    inner join {{ ref('int_areas') }} as a on a.area_id = r.area_id
+    where r.property_designation is not null
+    group by r.property_designation, a.municipality_code
+),
+
+-- A row that names no municipality: one answer per address (lowest ids, deterministic),
+-- and an address that the register puts in areas of two municipalities (Storgatan 1 in two
+-- towns) locates nothing: the event stays unlocated and is counted in
+-- weekly_unlocated_events, rather than being given to one of them by chance. The same
+-- holds for property designations.
 address_register as (
     select r.address_key, min(r.place_id) as place_id, min(r.area_id) as area_id
     from {{ ref('stg_reference__addresses') }} as r
@@ -61,14 +105,20 @@ located as (
         reported.place_id as reported_place_id_valid,
         p.point_place_id,
         p.point_area_id,
-        a.place_id as address_place_id,
-        a.area_id as address_area_id,
-        pr.area_id as property_area_id
+        coalesce(am.place_id, a.place_id) as address_place_id,
+        coalesce(am.area_id, a.area_id) as address_area_id,
+        coalesce(pm.area_id, pr.area_id) as property_area_id
     from events as e
     left join points as p on p.event_id = e.event_id
     left join places as reported on reported.place_id = e.reported_place_id
-    left join address_register as a on a.address_key = {{ address_key('e.address') }}
-    left join property_register as pr on pr.property_designation = e.property_designation
+    left join address_in_municipality as am
+        on am.address_key = {{ address_key('e.address') }} and am.municipality_code = e.partner_municipality_code
+    left join address_register as a
+        on a.address_key = {{ address_key('e.address') }} and e.partner_municipality_code is null
+    left join property_in_municipality as pm
+        on pm.property_designation = e.property_designation and pm.municipality_code = e.partner_municipality_code
+    left join property_register as pr
+        on pr.property_designation = e.property_designation and e.partner_municipality_code is null
 ),
 
 resolved as (
@@ -117,6 +167,7 @@ select
     r.reported_place_id,
     r.address,
     r.property_designation,
+    r.partner_municipality_code,
     r._file_name,
     r._row_number,
     r._loaded_at

@@ -9,6 +9,7 @@ renamed as (
         {{ clean_text('arendetyp') }} as case_type,
         {{ clean_text('adress') }} as address,
         {{ clean_text('fastighet') }} as property_designation,
+        {{ optional_text_column(source('housing', 'property_incidents'), 'kommun') }} as municipality,
         kostnad_kr as cost_sek,
         {{ clean_text('beskrivning') }} as description,
         _file_name,

@@ -9,6 +9,7 @@ renamed as (
         {{ clean_text('arendetyp') }} as case_type,
         {{ clean_text('beskrivning') }} as description,
         {{ clean_text('adress') }} as address,
+        {{ optional_text_column(source('municipality', 'fault_reports'), 'kommun') }} as municipality,
         latitud as latitude,
         longitud as longitude,
         _file_name,

@@ -26,6 +26,9 @@ FEED = Feed(
         Column("arendetyp", "Ärendetyp", description="t.ex. Klotter, Trasig belysning"),
         Column("beskrivning", "Beskrivning", masked=True, nullable=True),
         Column("adress", "Adress", nullable=True),
+        Column("kommun", "Kommun", nullable=True, required=False, aliases=("Kommunnamn", "Kommunkod"),
+               description="Kommunens namn eller fyrsiffriga kod. Behövs bara när samma adress finns i "
+                           "flera av de kommuner som systemet tjänar (Storgatan 1 i två orter)."),
         Column("latitud", "Latitud", "double", aliases=("Lat", "Latitude")),
         Column("longitud", "Longitud", "double", aliases=("Lon", "Long", "Longitude")),
     ),

@@ -25,6 +25,9 @@ FEED = Feed(
         Column("datum", "Datum", "timestamp", description="Datum, gärna med tid"),
         Column("arendetyp", "Ärendetyp"),
         Column("adress", "Adress"),
+        Column("kommun", "Kommun", nullable=True, required=False, aliases=("Kommunnamn", "Kommunkod"),
+               description="Kommunens namn eller fyrsiffriga kod. Behövs bara när samma adress finns i "
+                           "flera av de kommuner som systemet tjänar (Storgatan 1 i två orter)."),
         Column("fastighet", "Fastighet", nullable=True, required=False),
         Column("kostnad_kr", "Kostnad (kr)", "double", nullable=True, required=False,
                aliases=("Kostnad", "Kostnad SEK")),

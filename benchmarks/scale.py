@@ -9,8 +9,8 @@ stage of a full backfill in a fresh process on a persistent Dagster instance, as
 does: ingest, harmonise (the unpartitioned dbt models), the weekly marts (every week, one run),
 the period and the yearly marts (estimation included), the reports (the last 8 complete
 weeks, every period and year) and publish. Then one incremental week: a late file for the
-last week, the Monday job for that week, its report, publish. Per stage: wall, CPU (the
-stage's process and its dbt subprocesses) and peak RSS.
+last week, then the Monday job for that week, which also renders the week's report and
+publishes. Per stage: wall, CPU (the stage's process and its dbt subprocesses) and peak RSS.
 
 The backfill's stages run in one process, as `make demo` runs them, so the start-up
 (imports, loading the definitions) is paid once and shown on its own line; the incremental
@@ -41,7 +41,9 @@ AREAS_PER_MUNICIPALITY = 20
 YEARS = 5
 REPORT_WEEKS = 8
 STAGES = ("ingest", "harmonise", "weekly", "period", "yearly", "reports", "publish")
-INCREMENTAL = ("late file: ingest", "late file: Monday job", "late file: report", "late file: publish")
+#: The scheduled Monday job delivers the week's report and the published files itself (it
+#: selects them beside the weekly marts), so the week is the late file's ingest and that job.
+INCREMENTAL = ("late file: ingest", "late file: Monday job")
 
 
 # --- measuring a stage in its own process --------------------------------------------------
@@ -197,11 +199,6 @@ def run_stage(stage: str, dg, defs) -> None:
             instance=instance, tags=partition_range_tags(week, week))
         if not result.success:
             raise SystemExit("the Monday job failed")
-    elif stage == "late file: report":
-        week = period.last_complete_week.isoformat()
-        _materialise(defs, instance, [k for k in phases["weekly_partitions"] if k in reports], _range([week]))
-    elif stage == "late file: publish":
-        _materialise(defs, instance, phases["after"])
     else:
         raise SystemExit(f"unknown stage {stage}")
 
@@ -471,7 +468,8 @@ def report(municipalities: int, rows: list[dict]) -> dict:
     monday = table.get("late file: Monday job")
     if monday:
         print(f"why (week): the Monday job ({monday['wall']:.0f} s) rebuilds the unpartitioned dbt models "
-              f"(staging, harmonised and located events) over all history before the week's own models")
+              f"(staging, harmonised and located events) over all history before the week's own models, then "
+              f"renders the week's report and publishes one file for each of the {municipalities} municipalities")
     summary = {"municipalities": municipalities, "stages": rows, "backfill": full, "incremental_week": inc}
     print("JSON " + json.dumps(summary))
     return summary

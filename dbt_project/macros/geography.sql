@@ -17,3 +17,17 @@
 {% macro county_key(column) -%}
     nullif(lower(trim({{ est_regexp_replace('trim(' ~ column ~ ')', "'\\s+län$'", "''", 'i') }})), '')
 {%- endmacro %}
+
+{#- Every municipality a partner or the police may name, as (municipality_code, name_key): the
+    deployment's own (named as its areas name them) and every municipality of the seed. Match
+    a written name with municipality_key(name) in (name_key, name_key || 's'): the second
+    catches the genitive ("Norrviks kommun"). -#}
+{% macro municipality_name_keys() -%}
+    select distinct municipality_code, {{ municipality_key('municipality_name') }} as name_key
+    from (
+        select municipality_code, municipality_name from {{ ref('int_municipalities') }}
+        union
+        select municipality_code, municipality_name from {{ ref('municipalities') }}
+    ) as known
+    where municipality_name is not null
+{%- endmacro %}

@@ -12,23 +12,15 @@
 -- The municipality a partner's row names (Kommun: "Örebro", "Örebro kommun" or "1880"), as
 -- a code of this deployment or the municipalities seed; null when the row names none or a
 -- name nobody knows (then the address must be unambiguous on its own, as below).
-with known_municipalities as (
-    select municipality_code, municipality_name from {{ ref('int_municipalities') }}
-    union
-    select municipality_code, municipality_name from {{ ref('municipalities') }}
-),
-
-municipality_keys as (
-    select distinct municipality_code, {{ municipality_key('municipality_name') }} as name_key
-    from known_municipalities
-    where municipality_name is not null
+with municipality_keys as (
+    {{ municipality_name_keys() }}
 ),
 
 events as (
     select
         e.*,
         case
-            when {{ est_regexp_contains('trim(e.partner_municipality)', "'^\\d{4}$'") }} then trim(e.partner_municipality)
+            when {{ est_regexp_full_match('trim(e.partner_municipality)', "'\\d{4}'") }} then trim(e.partner_municipality)
             else (
                 select min(k.municipality_code)
                 from municipality_keys as k

@@ -23,18 +23,8 @@ with staged as (
 
 -- Names to recognise in the Kommun column: this deployment's municipalities and every
 -- municipality in the seed.
-known_names as (
-    select municipality_code, municipality_name, county_name from {{ ref('int_municipalities') }}
-    union
-    select municipality_code, municipality_name, county_name from {{ ref('municipalities') }}
-),
-
 name_keys as (
-    select distinct
-        municipality_code,
-        {{ municipality_key('municipality_name') }} as name_key
-    from known_names
-    where municipality_name is not null
+    {{ municipality_name_keys() }}
 ),
 
 placed as (

@@ -22,16 +22,8 @@ with staged as (
     from {{ ref('stg_police__events') }}
 ),
 
-known_names as (
-    select municipality_code, municipality_name from {{ ref('int_municipalities') }}
-    union
-    select municipality_code, municipality_name from {{ ref('municipalities') }}
-),
-
 name_keys as (
-    select distinct municipality_code, {{ municipality_key('municipality_name') }} as name_key
-    from known_names
-    where municipality_name is not null
+    {{ municipality_name_keys() }}
 ),
 
 county_keys as (

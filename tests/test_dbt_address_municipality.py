@@ -41,12 +41,17 @@ def located(tmp_path_factory: pytest.TempPathFactory):
             # Cases that name their municipality (the optional Kommun column): by name, by the
             # genitive with "kommun", by code, and by a name no register knows.
             con.execute("alter table raw.property_incidents add column kommun varchar")
-            for case, kommun in (("K1", "Sjöby"), ("K2", "Norrviks kommun"), ("K3", "9002"), ("K4", "Atlantis")):
+            # Sjövägen 2 is only in Sjöby's register: a code nobody knows is as good as none.
+            con.execute("insert into raw.addresses (adress, postnummer, ort, plats_id, omrades_id, fastighet) "
+                        "values ('Sjövägen 2', '80000', 'Sjöby', null, 'SJ01', null)")
+            for case, kommun, adress in (("K1", "Sjöby", "Storgatan 1"), ("K2", "Norrviks kommun", "Storgatan 1"),
+                                         ("K3", "9002", "Storgatan 1"), ("K4", "Atlantis", "Storgatan 1"),
+                                         ("K5", "9999", "Sjövägen 2")):
                 con.execute(
                     "insert into raw.property_incidents (arende_id, datum, arendetyp, adress, fastighet, kostnad_kr, "
                     "beskrivning, kommun, _file_name, _content_hash, _row_number, _loaded_at) "
-                    "values (?, timestamp '2021-03-04 10:00', 'Skadegörelse', 'Storgatan 1', null, null, null, ?, "
-                    "'kommun.csv', 'hash-kommun', 2, timestamp '2021-03-15 06:00')", [case, kommun])
+                    "values (?, timestamp '2021-03-04 10:00', 'Skadegörelse', ?, null, null, null, ?, "
+                    "'kommun.csv', 'hash-kommun', 2, timestamp '2021-03-15 06:00')", [case, adress, kommun])
         result = run_weekly_job(dbt_only_defs(), dg.DagsterInstance.ephemeral(), "2021-03-01", "2021-03-08")
         rows = read_df("select source_event_id, location_method, place_id, area_id from intermediate.int_events__harmonised")
         # H1's source and week, as the unlocated-events mart counts them.
@@ -74,10 +79,11 @@ def test_unique_addresses_and_properties_still_locate(located) -> None:
 
 def test_a_case_that_names_its_municipality_is_located_there(located) -> None:
     """Storgatan 1 is in both municipalities: a case that says which (name, "… kommun" or
-    code) is located in that municipality's register; a name nobody knows is as good as
-    none, so the ambiguous address still locates nothing."""
+    code) is located in that municipality's register; a name or code nobody knows is as good
+    as none, so the ambiguous address still locates nothing and a unique one still locates."""
     _, got, _ = located
     assert got["K1"] == ("address_register", None, "SJ01")
     assert got["K3"] == ("address_register", None, "SJ01")
     assert got["K2"] == ("address_register", "NV01-P01", "NV01")  # Norrvik's register: the square
     assert got["K4"][0] == "unlocated" and got["K4"][2] is None
+    assert got["K5"] == ("address_register", None, "SJ01")  # unknown code: the unique rule locates it

@@ -10,8 +10,8 @@
     category null and is listed in marts.unmapped_source_types. -#}
 
 -- The municipality a partner's row names (Kommun: "Örebro", "Örebro kommun" or "1880"), as
--- a code of this deployment or the municipalities seed; null when the row names none or a
--- name nobody knows (then the address must be unambiguous on its own, as below).
+-- a code of this deployment or the municipalities seed; null when the row names none, or a
+-- name or code nobody knows (then the address must be unambiguous on its own, as below).
 with municipality_keys as (
     {{ municipality_name_keys() }}
 ),
@@ -19,14 +19,14 @@ with municipality_keys as (
 events as (
     select
         e.*,
-        case
-            when {{ est_regexp_full_match('trim(e.partner_municipality)', "'\\d{4}'") }} then trim(e.partner_municipality)
-            else (
-                select min(k.municipality_code)
-                from municipality_keys as k
-                where {{ municipality_key('e.partner_municipality') }} in (k.name_key, k.name_key || 's')
-            )
-        end as partner_municipality_code
+        -- A code counts only if it is a known municipality, as a name does: an unknown code
+        -- is as good as none, so the address may still be located by the unique rule.
+        (
+            select min(k.municipality_code)
+            from municipality_keys as k
+            where k.municipality_code = trim(e.partner_municipality)
+                or {{ municipality_key('e.partner_municipality') }} in (k.name_key, k.name_key || 's')
+        ) as partner_municipality_code
     from {{ ref('int_events__unioned') }} as e
 ),
 

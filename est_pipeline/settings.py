@@ -42,6 +42,9 @@ RHYTHM_SETTINGS: dict[str, tuple[str, Any]] = {
     # The all-municipality BI file besides one sealed file per municipality: auto (only while
     # the deployment holds one municipality), yes or no.
     "publish_combined": ("EST_PUBLISH_COMBINED", "auto"),
+    # Processes for the work repeated per municipality (estimation, reports, published
+    # files): auto (one per core) or a whole number; 1 keeps everything in one process.
+    "workers": ("EST_WORKERS", "auto"),
 }
 PUBLISH_COMBINED_VALUES = ("auto", "yes", "no")
 
@@ -61,6 +64,7 @@ class Settings:
     small_count_threshold: int
     survey_min_group_size: int
     publish_combined: str = "auto"
+    workers: str | int = "auto"
     #: The events API the fetcher calls, and the location names it asks for (empty: off).
     police_events_url: str = POLICE_EVENTS_URL
     police_events_locations: tuple[str, ...] = ()
@@ -159,6 +163,16 @@ def _validate(key: str, value: Any, where: str) -> Any:
         if text not in PUBLISH_COMBINED_VALUES:
             raise SettingsError(f"{where}: publish_combined must be one of {PUBLISH_COMBINED_VALUES}, got {value!r}")
         return text
+    if key == "workers":
+        if text.lower() == "auto":
+            return "auto"
+        try:
+            number = int(text)
+        except ValueError:
+            number = 0
+        if number < 1 or isinstance(value, bool):
+            raise SettingsError(f"{where}: workers must be auto or a whole number 1 or more, got {value!r}")
+        return number
     if key == "analysis_period":
         text = text.lower()
         if text not in ANALYSIS_PERIODS:

@@ -175,3 +175,28 @@ def test_each_municipality_is_estimated_on_its_own_areas(est_env):
     after = _effects()
     after = after[(after.estimate_scale == "incidence_rate_ratio") & (after.municipality_code == "9001")]
     pd.testing.assert_frame_equal(before, after.reset_index(drop=True))
+
+
+def test_municipalities_estimated_side_by_side_equal_one_at_a_time(est_env, monkeypatch):
+    """With several municipalities the asset estimates them in worker processes; what it
+    writes is the same, to the last bit, as estimating them one after the other in-process."""
+    _write_marts(survey=False)
+    with connect() as con:
+        areas = [a for (a,) in con.execute("select distinct area_id from marts.area_week_outcomes order by 1").fetchall()]
+        con.execute("create or replace table raw.areas (area_id varchar, municipality_code varchar)")
+        con.executemany("insert into raw.areas values (?, ?)",
+                        [(a, ("9001", "9002", "9003")[i % 3]) for i, a in enumerate(areas)])
+
+    def tables() -> dict[str, pd.DataFrame]:
+        with connect(read_only=True) as con:
+            return {t: con.execute(f"select * from marts.{t} order by all").df()
+                    for t in ("intervention_effects", "intervention_event_study", "estimation_notes")}
+
+    written = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("EST_WORKERS", workers)
+        assert _run("2022-01-01").success
+        written[workers] = tables()
+    assert set(written["2"]["intervention_effects"].municipality_code) == {"9001", "9002", "9003"}
+    for table, frame in written["1"].items():
+        pd.testing.assert_frame_equal(frame, written["2"][table], check_exact=True, obj=table)

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from est_pipeline.lib import municipality_scope
+from est_pipeline.lib.parallel import run_each
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.publish import comments, rules, totals
 from est_pipeline.publish.contents import (
@@ -395,13 +396,15 @@ def publish_for_municipalities(
     if not source.exists():
         raise PublishError(f"{source}: the working warehouse does not exist; nothing to publish")
     codes = municipalities_in(source, lock_timeout_s)
-    results: dict[str, PublicationResult] = {}
-    for code in codes:
-        results[code] = publish_warehouse(
-            run_id=run_id, sources=sources, source_path=source,
-            target_path=municipality_file(combined_path.parent, code),
-            lock_timeout_s=lock_timeout_s, scope=Scope(code, sole=len(codes) == 1),
-        )
+    # Each municipality's file is built side by side, one worker process per core: each
+    # reads the working warehouse read-only and writes only its own file.
+    jobs = [
+        {"run_id": run_id, "sources": tuple(sources), "source_path": source,
+         "target_path": municipality_file(combined_path.parent, code), "lock_timeout_s": lock_timeout_s,
+         "scope": Scope(code, sole=len(codes) == 1)}
+        for code in codes
+    ]
+    results: dict[str, PublicationResult] = dict(zip(codes, run_each(_publish_one, jobs), strict=True))
     if mode == "yes" or (mode == "auto" and len(codes) <= 1):
         results["*"] = publish_warehouse(
             run_id=run_id, sources=sources, source_path=source, target_path=combined_path,
@@ -413,6 +416,11 @@ def publish_for_municipalities(
         log.info("Removed %s: the deployment holds %d municipalities and publish_combined is %s",
                  combined_path, len(codes), mode)
     return results
+
+
+def _publish_one(arguments: dict) -> PublicationResult:
+    """:func:`publish_warehouse` with ``arguments``, in whichever process publishes it."""
+    return publish_warehouse(**arguments)
 
 
 @contextmanager

@@ -12,9 +12,11 @@ they name no area and no municipality. The rule is the one the published files u
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -23,6 +25,7 @@ from est_pipeline.lib.warehouse import connect
 from est_pipeline.settings import get_settings
 
 _SOURCE = "working"
+Report = TypeVar("Report")
 
 
 def municipalities(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -54,3 +57,11 @@ def sealed_connection(municipality_code: str, path: Path | None = None) -> Itera
         yield con
     finally:
         con.close()
+
+
+def render_sealed(job: tuple[Callable[[Any, date, Path], Report], str, date, Path]) -> Report:
+    """``render(con, day, reports_dir / code)`` on municipality ``code``'s sealed view: one
+    municipality's report, in whichever process renders it (a worker, with several)."""
+    render, code, day, reports_dir = job
+    with sealed_connection(code) as con:
+        return render(con, day, reports_dir / code)

@@ -8,22 +8,25 @@ backfill over several years does each year that way, in one run. Run config
 
 Each municipality is estimated on its own areas (its rows carry ``municipality_code``), so
 that a municipality's estimates hold nothing of another's data and can be published in its
-sealed file. Rows are replaced per (municipality, period_start, period_end), in one
-transaction, so re-running a year gives the same table and readers never see a half-written
-period.
+sealed file. The municipalities of a window are estimated side by side, one worker process
+per core (``est_pipeline.lib.parallel``), and written one at a time. Rows are replaced per
+(municipality, period_start, period_end), in one transaction, so re-running a year gives the
+same table and readers never see a half-written period.
 """
 
 # No "from __future__ import annotations": Dagster reads the config annotations at runtime.
 
-import time
 from datetime import date
 
 import dagster as dg
 import pandas as pd
 
 from est_pipeline.defs.partitions import yearly_partitions
-from est_pipeline.estimation.errors import NothingToEstimate, PanelError
-from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS, estimate_effects
+from est_pipeline.estimation.errors import PanelError
+from est_pipeline.estimation.per_municipality import EstimationJob, estimate_job, split_by_municipality
+from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS
+from est_pipeline.lib.municipality_scope import municipality_codes
+from est_pipeline.lib.parallel import Workers
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.settings import get_settings
 
@@ -123,27 +126,6 @@ def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | 
     return outcomes, interventions, survey, municipality_of
 
 
-def _by_municipality(
-    outcomes: pd.DataFrame, interventions: pd.DataFrame, survey: pd.DataFrame | None,
-    municipality_of: dict[str, str | None],
-) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]]:
-    """The panel split by municipality: each municipality is estimated on its own areas only,
-    so that its estimates carry its code and hold nothing of another municipality's data."""
-    codes = sorted({municipality_of.get(a) for a in outcomes["area_id"].unique()}, key=lambda c: (c is None, c or ""))
-    if len(codes) <= 1:
-        return [(codes[0] if codes else None, outcomes, interventions, survey)]
-    parts = []
-    for code in codes:
-        areas = {a for a in outcomes["area_id"].unique() if municipality_of.get(a) == code}
-        parts.append((
-            code,
-            outcomes[outcomes["area_id"].isin(areas)].reset_index(drop=True),
-            interventions[interventions["area_id"].isin(areas)].reset_index(drop=True),
-            None if survey is None else survey[survey["omrades_id"].isin(areas)].reset_index(drop=True),
-        ))
-    return parts
-
-
 def _first_week(outcomes: pd.DataFrame, end: date) -> date:
     """The estimation window's start when the panel starts it: its first week (else the year)."""
     if len(outcomes):
@@ -204,6 +186,14 @@ def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
             raise
 
 
+def _municipality_count() -> int:
+    """How many municipalities the warehouse's areas belong to: the most jobs of a window."""
+    if not get_settings().warehouse_path.exists():
+        return 1
+    with connect(read_only=True) as con:
+        return max(1, len(municipality_codes(con)))
+
+
 @dg.asset(
     key=["marts", "intervention_effects"],
     deps=[dg.AssetKey(["area_week_outcomes"]), dg.AssetKey(["area_week_interventions"])],
@@ -221,52 +211,62 @@ def intervention_effects(context: dg.AssetExecutionContext, config: EstimationCo
     summary = []
     n_rows = 0
     messages: list[str] = []
-    for start, end in _windows(context, config):
-        try:
-            outcomes_all, interventions_all, survey_all, municipality_of = _read_inputs(end)
-        except PanelError as exc:
-            raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
-        parts = _by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
-        for code, outcomes, interventions, survey in parts:
-            t0 = time.perf_counter()
-            period_start = start or _first_week(outcomes, end)
-            label = f"[{period_start}, {end})" + (f" {code}" if len(parts) > 1 else "")
-            if interventions.empty or outcomes.empty:
-                # A municipality that has registered no interventions yet: a note, not a failure.
-                note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
-                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [],
-                       start is None, code)
-                messages.append(f"{end.year}{' ' + code if len(parts) > 1 else ''}: no interventions registered before {end}")
-                summary.append(f"### {label}\n\n{note}")
-                context.log.info(f"{label}: {note}")
-                continue
+    windows = _windows(context, config)
+    with Workers(most_jobs=_municipality_count()) as workers:
+        for start, end in windows:
             try:
-                result = estimate_effects(
-                    outcomes, interventions, survey, period_start=start, period_end=end,
-                    method=config.method, n_draws=config.n_draws, seed=config.seed,  # type: ignore[arg-type]
-                )
-            except NothingToEstimate as exc:
-                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
-                       NOTHING_ESTIMABLE_SV, [str(exc)], start is None, code)
-                messages.append(f"{end.year}{' ' + code if len(parts) > 1 else ''}: {exc}")
-                summary.append(f"### {label}\n\n{NOTHING_ESTIMABLE_SV}")
-                context.log.warning(f"{label}: {exc}")
-                continue
+                outcomes_all, interventions_all, survey_all, municipality_of = _read_inputs(end)
             except PanelError as exc:
-                raise dg.Failure(description=f"estimation for {label}: {exc}") from exc
-            period_start = result.effects["period_start"].iloc[0]
-            _write(result.effects, result.event_study, period_start, end, "estimated",
-                   ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages,
-                   start is None, code)
-            n_rows += len(result.effects)
-            messages += [f"{end.year}{' ' + code if len(parts) > 1 else ''}: {m}" for m in result.messages]
-            head = result.effects[result.effects["is_headline"]]
-            summary.append(
-                f"### {label} — {time.perf_counter() - t0:.1f} s\n\n"
-                + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value", "q_value"]]
-                .round(3).to_markdown(index=False)
-            )
-            context.log.info(f"estimated {label}: {len(result.effects)} rows")
+                raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
+            parts = split_by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
+            del outcomes_all, interventions_all, survey_all
+            several = len(parts) > 1
+            jobs = [
+                EstimationJob(code, outcomes, interventions, survey, start, end, config.method, config.n_draws, config.seed)
+                for code, outcomes, interventions, survey in parts
+                if not (interventions.empty or outcomes.empty)
+            ]
+            # Every municipality's window at once, over the workers; written one by one below.
+            done = dict(zip([job.municipality for job in jobs], workers.map(estimate_job, jobs), strict=True))
+            for code, outcomes, interventions, _survey in parts:
+                period_start = start or _first_week(outcomes, end)
+                label = f"[{period_start}, {end})" + (f" {code}" if several else "")
+                where = f"{end.year}{' ' + code if several else ''}"
+                if code not in done:
+                    # A municipality that has registered no interventions yet: a note, not a failure.
+                    note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
+                    _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [],
+                           start is None, code)
+                    messages.append(f"{where}: no interventions registered before {end}")
+                    summary.append(f"### {label}\n\n{note}")
+                    context.log.info(f"{label}: {note}")
+                    continue
+                outcome = done[code]
+                if outcome.panel_error is not None:
+                    raise dg.Failure(description=f"estimation for {label}: {outcome.panel_error}")
+                if outcome.nothing_estimable is not None:
+                    _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
+                           NOTHING_ESTIMABLE_SV, [outcome.nothing_estimable], start is None, code)
+                    messages.append(f"{where}: {outcome.nothing_estimable}")
+                    summary.append(f"### {label}\n\n{NOTHING_ESTIMABLE_SV}")
+                    context.log.warning(f"{label}: {outcome.nothing_estimable}")
+                    continue
+                result = outcome.result
+                assert result is not None
+                period_start = result.effects["period_start"].iloc[0]
+                _write(result.effects, result.event_study, period_start, end, "estimated",
+                       ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages,
+                       start is None, code)
+                n_rows += len(result.effects)
+                messages += [f"{where}: {m}" for m in result.messages]
+                head = result.effects[result.effects["is_headline"]]
+                summary.append(
+                    f"### {label} — {outcome.seconds:.1f} s\n\n"
+                    + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value",
+                            "q_value"]]
+                    .round(3).to_markdown(index=False)
+                )
+                context.log.info(f"estimated {label}: {len(result.effects)} rows")
     return dg.MaterializeResult(
         metadata={
             "rows_written": n_rows,

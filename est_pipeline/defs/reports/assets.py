@@ -9,7 +9,8 @@ Each partition opens the warehouse read-only for just as long as it reads its ro
 closes it before the next partition; no connection crosses an asset boundary. A deployment
 with several municipalities gets each report once per municipality, under
 ``reports/<kommunkod>/``, rendered from a view that holds only that municipality's rows
-(``est_pipeline.reports.sealed``).
+(``est_pipeline.reports.sealed``); the municipalities of a partition are rendered side by side
+over the machine's cores.
 
 Each asset carries the tag of its rhythm, so the weekly, period and yearly jobs select it
 and a scheduled run delivers its report (``est_pipeline.defs.delivery``).
@@ -29,9 +30,10 @@ from est_pipeline.defs.partitions import (
     weekly_partitions,
     yearly_partitions,
 )
+from est_pipeline.lib.parallel import Workers
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.reports.period import render_period_report
-from est_pipeline.reports.sealed import municipalities, sealed_connection
+from est_pipeline.reports.sealed import municipalities, render_sealed
 from est_pipeline.reports.weekly import render_weekly_report
 from est_pipeline.reports.yearly import render_yearly_report
 from est_pipeline.settings import get_settings
@@ -49,34 +51,37 @@ def _render_partitions(
     title: str,
 ) -> None:
     """Render each partition; with several municipalities, once per municipality, each from
-    a view of the warehouse that holds only its rows, into ``reports/<kommunkod>/``."""
+    a view of the warehouse that holds only its rows, into ``reports/<kommunkod>/``. The
+    municipalities of a partition are rendered side by side, one worker process per core
+    (``est_pipeline.lib.parallel``): each only reads the warehouse."""
     reports_dir = get_settings().reports_dir
     keys = list(context.partition_keys)
     with connect(read_only=True) as con:
         codes = municipalities(con)
-    for key in keys:
-        rendered: list[tuple[str | None, _Rendered]] = []
-        if len(codes) <= 1:
-            with connect(read_only=True) as con:
-                rendered.append((None, render(con, date.fromisoformat(key), reports_dir)))
-        else:
-            for code in codes:
-                with sealed_connection(code) as con:
-                    rendered.append((code, render(con, date.fromisoformat(key), reports_dir / code)))
-        first = rendered[0][1]
-        context.add_asset_metadata(
-            {
-                "summary": dg.MetadataValue.md(first.summary_md),
-                "path": dg.MetadataValue.path(str(first.path)),
-                "size_bytes": dg.MetadataValue.int(first.path.stat().st_size),
-                "chart": dg.MetadataValue.md(f"![{title}]({first.main_chart})"),
-                **({"reports": dg.MetadataValue.json({c: str(r.path) for c, r in rendered})}
-                   if len(rendered) > 1 else {}),
-            },
-            partition_key=key,
-        )
-        for code, report in rendered:
-            context.log.info(f"{title} {key}{' ' + code if code else ''}: {report.path}")
+    with Workers(most_jobs=len(codes)) as workers:
+        for key in keys:
+            day = date.fromisoformat(key)
+            rendered: list[tuple[str | None, _Rendered]] = []
+            if len(codes) <= 1:
+                with connect(read_only=True) as con:
+                    rendered.append((None, render(con, day, reports_dir)))
+            else:
+                done = workers.map(render_sealed, [(render, code, day, reports_dir) for code in codes])
+                rendered.extend(zip(codes, done, strict=True))
+            first = rendered[0][1]
+            context.add_asset_metadata(
+                {
+                    "summary": dg.MetadataValue.md(first.summary_md),
+                    "path": dg.MetadataValue.path(str(first.path)),
+                    "size_bytes": dg.MetadataValue.int(first.path.stat().st_size),
+                    "chart": dg.MetadataValue.md(f"![{title}]({first.main_chart})"),
+                    **({"reports": dg.MetadataValue.json({c: str(r.path) for c, r in rendered})}
+                       if len(rendered) > 1 else {}),
+                },
+                partition_key=key,
+            )
+            for code, report in rendered:
+                context.log.info(f"{title} {key}{' ' + code if code else ''}: {report.path}")
 
 
 @dg.asset(

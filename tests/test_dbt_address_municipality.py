@@ -17,6 +17,7 @@ from test_dbt_support import (  # noqa: F401 (dbt_manifest: session fixture)
     data_env,
     dbt_manifest,
     dbt_only_defs,
+    failed_checks,
     read_df,
     run_weekly_job,
     square,
@@ -87,3 +88,22 @@ def test_a_case_that_names_its_municipality_is_located_there(located) -> None:
     assert got["K2"] == ("address_register", "NV01-P01", "NV01")  # Norrvik's register: the square
     assert got["K4"][0] == "unlocated" and got["K4"][2] is None
     assert got["K5"] == ("address_register", None, "SJ01")  # unknown code: the unique rule locates it
+
+
+def test_a_kommun_nobody_knows_is_a_warning_naming_the_file_and_value(located) -> None:
+    """K4 ("Atlantis") and K5 ("9999") name no known municipality: the run goes on, and a
+    warn check lists each file and value with its rows, so the partner can correct them."""
+    result, _, _ = located
+    assert ("assert_partner_municipality_known", "WARN") in failed_checks(result)
+    evaluation = next(
+        e.event_specific_data for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.asset_check_key.name == "assert_partner_municipality_known"
+    )
+    failing = next(getattr(v, "value", v) for k, v in evaluation.metadata.items() if k.endswith("failed_row_count"))
+    assert failing == 2  # one row per file × unknown value: kommun.csv × Atlantis, kommun.csv × 9999
+    # What the warning lists: the value as delivered is kept beside the (missing) code.
+    unknown = read_df("select source_event_id, partner_municipality, _file_name, _row_number "
+                      "from intermediate.int_events__harmonised "
+                      "where partner_municipality is not null and partner_municipality_code is null order by 1")
+    assert unknown.values.tolist() == [["K4", "Atlantis", "kommun.csv", 2], ["K5", "9999", "kommun.csv", 2]]

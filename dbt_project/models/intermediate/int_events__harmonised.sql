@@ -159,6 +159,7 @@ select
     r.reported_place_id,
     r.address,
     r.property_designation,
+    r.partner_municipality,
     r.partner_municipality_code,
     r._file_name,
     r._row_number,

@@ -56,24 +56,61 @@ class EstimationJob:
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """What came of a job: a result, or why there is none (raised or noted by the asset)."""
+    """What came of a job: a result, or why there is none (noted or raised by the asset).
 
+    ``period_start`` is the window's start as its rows record it: the explicit start, else the
+    municipality's first week in the panel.
+    """
+
+    municipality: str | None
+    start: date | None
+    end: date
+    period_start: date
     result: EstimationResult | None = None
+    no_interventions: bool = False
     nothing_estimable: str | None = None
     panel_error: str | None = None
     seconds: float = 0.0
 
 
+def window_job(
+    municipality: str | None, outcomes: pd.DataFrame, interventions: pd.DataFrame, survey: pd.DataFrame | None,
+    start: date | None, end: date, method: str, n_draws: int, seed: int,
+) -> EstimationJob:
+    """One municipality's job for the window ending at ``end``: its panel rows before
+    ``end`` (and the survey years up to ``end``'s), cut from the panel read once up to the
+    latest window's end, so a backfill over several years reads the warehouse once."""
+    before = pd.Timestamp(end)
+    return EstimationJob(
+        municipality,
+        outcomes[pd.to_datetime(outcomes["week_start"]) < before].reset_index(drop=True),
+        interventions[pd.to_datetime(interventions["week_start"]) < before].reset_index(drop=True),
+        None if survey is None else survey[survey["ar"] < end.year + (end.month > 1)].reset_index(drop=True),
+        start, end, method, n_draws, seed,
+    )
+
+
+def first_week(outcomes: pd.DataFrame, end: date) -> date:
+    """The estimation window's start when the panel starts it: its first week (else the year)."""
+    if len(outcomes):
+        return pd.Timestamp(outcomes["week_start"].min()).date()
+    return date(end.year - 1, 1, 1)
+
+
 def estimate_job(job: EstimationJob) -> JobOutcome:
-    """Runs in a worker process (or in the asset's own with one municipality)."""
+    """Runs in a worker process (or in the asset's own when there is one job)."""
     t0 = time.perf_counter()
+    done = {"municipality": job.municipality, "start": job.start, "end": job.end,
+            "period_start": job.start or first_week(job.outcomes, job.end)}
+    if job.interventions.empty or job.outcomes.empty:
+        return JobOutcome(**done, no_interventions=True)
     try:
         result = estimate_effects(
             job.outcomes, job.interventions, job.survey, period_start=job.start, period_end=job.end,
             method=job.method, n_draws=job.n_draws, seed=job.seed,  # type: ignore[arg-type]
         )
     except NothingToEstimate as exc:
-        return JobOutcome(nothing_estimable=str(exc), seconds=time.perf_counter() - t0)
+        return JobOutcome(**done, nothing_estimable=str(exc), seconds=time.perf_counter() - t0)
     except PanelError as exc:
-        return JobOutcome(panel_error=str(exc), seconds=time.perf_counter() - t0)
-    return JobOutcome(result=result, seconds=time.perf_counter() - t0)
+        return JobOutcome(**done, panel_error=str(exc), seconds=time.perf_counter() - t0)
+    return JobOutcome(**done, result=result, seconds=time.perf_counter() - t0)

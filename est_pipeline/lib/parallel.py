@@ -23,7 +23,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.pool
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -62,10 +62,9 @@ def _one_blas_thread_in_children() -> Iterator[None]:
 
 class Workers:
     """A pool for the per-municipality jobs of one asset, started on first use and kept for
-    its later batches (a yearly backfill estimates every year's window in turn).
+    its later batches (the reports render one partition after another).
 
-    ``most_jobs`` (the municipalities) caps the processes: there is no point in more
-    processes than jobs in a batch.
+    ``most_jobs`` caps the processes: there is no point in more processes than jobs.
     """
 
     def __init__(self, most_jobs: int, workers: int | None = None) -> None:
@@ -89,11 +88,22 @@ class Workers:
         """
         if self.processes <= 1 or len(jobs) <= 1:
             return [func(job) for job in jobs]
+        # chunksize 1: municipalities differ in size, so hand them out one at a time.
+        return self._started().map(func, jobs, chunksize=1)
+
+    def imap(self, func: Callable[[Job], Result], jobs: Iterable[Job]) -> Iterator[Result]:
+        """Like :meth:`map`, but lazily: each result as soon as it and those before it are
+        done, and jobs made only as the workers take them (the pool's pipe holds only a few
+        ahead), so a long list of large jobs is never in memory at once."""
+        if self.processes <= 1:
+            return (func(job) for job in jobs)
+        return self._started().imap(func, jobs, chunksize=1)
+
+    def _started(self) -> mp.pool.Pool:
         if self._pool is None:
             with _one_blas_thread_in_children():
                 self._pool = mp.get_context("spawn").Pool(self.processes)
-        # chunksize 1: municipalities differ in size, so hand them out one at a time.
-        return self._pool.map(func, jobs, chunksize=1)
+        return self._pool
 
 
 def run_each(func: Callable[[Job], Result], jobs: Sequence[Job], workers: int | None = None) -> list[Result]:

@@ -59,9 +59,14 @@ def sealed_connection(municipality_code: str, path: Path | None = None) -> Itera
         con.close()
 
 
-def render_sealed(job: tuple[Callable[[Any, date, Path], Report], str, date, Path]) -> Report:
-    """``render(con, day, reports_dir / code)`` on municipality ``code``'s sealed view: one
-    municipality's report, in whichever process renders it (a worker, with several)."""
+def render_for(job: tuple[Callable[[Any, date, Path], Report], str | None, date, Path]) -> Report:
+    """``render(con, day, folder)`` for municipality ``code`` from its sealed view, into
+    ``reports_dir/<code>``; with ``code`` None (a deployment of one municipality), from the
+    whole warehouse into ``reports_dir``. In whichever process renders it: the reports of a
+    run are rendered side by side in worker processes."""
     render, code, day, reports_dir = job
+    if code is None:
+        with connect(read_only=True) as con:
+            return render(con, day, reports_dir)
     with sealed_connection(code) as con:
         return render(con, day, reports_dir / code)

@@ -3,13 +3,13 @@
 Reads the two panel marts, estimates with :mod:`est_pipeline.estimation`, and writes
 ``marts.intervention_effects`` and ``marts.intervention_event_study``. A yearly partition
 estimates on all data up to the end of its year (what the yearly follow-up reports); a
-backfill over several years does each year that way, in one run. Run config
+backfill over several years does each year that way, in one run, reading the panel once. Run config
 ``start_year``/``end_year`` instead estimates once over exactly that range of years.
 
 Each municipality is estimated on its own areas (its rows carry ``municipality_code``), so
 that a municipality's estimates hold nothing of another's data and can be published in its
-sealed file. The municipalities of a window are estimated side by side, one worker process
-per core (``est_pipeline.lib.parallel``), and written one at a time. Rows are replaced per
+sealed file. The windows and municipalities are estimated side by side, one worker process
+per core (``est_pipeline.lib.parallel``), and written one at a time, in order. Rows are replaced per
 (municipality, period_start, period_end), in one transaction, so re-running a year gives the
 same table and readers never see a half-written period.
 """
@@ -23,9 +23,8 @@ import pandas as pd
 
 from est_pipeline.defs.partitions import yearly_partitions
 from est_pipeline.estimation.errors import PanelError
-from est_pipeline.estimation.per_municipality import EstimationJob, estimate_job, split_by_municipality
+from est_pipeline.estimation.per_municipality import estimate_job, split_by_municipality, window_job
 from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS
-from est_pipeline.lib.municipality_scope import municipality_codes
 from est_pipeline.lib.parallel import Workers
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.settings import get_settings
@@ -126,13 +125,6 @@ def _read_inputs(end: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | 
     return outcomes, interventions, survey, municipality_of
 
 
-def _first_week(outcomes: pd.DataFrame, end: date) -> date:
-    """The estimation window's start when the panel starts it: its first week (else the year)."""
-    if len(outcomes):
-        return pd.Timestamp(outcomes["week_start"].min()).date()
-    return date(end.year - 1, 1, 1)
-
-
 def _windows(context: dg.AssetExecutionContext, config: EstimationConfig) -> list[tuple[date | None, date]]:
     if config.start_year is not None or config.end_year is not None:
         if config.start_year is None or config.end_year is None or config.end_year < config.start_year:
@@ -186,14 +178,6 @@ def _write(effects: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
             raise
 
 
-def _municipality_count() -> int:
-    """How many municipalities the warehouse's areas belong to: the most jobs of a window."""
-    if not get_settings().warehouse_path.exists():
-        return 1
-    with connect(read_only=True) as con:
-        return max(1, len(municipality_codes(con)))
-
-
 @dg.asset(
     key=["marts", "intervention_effects"],
     deps=[dg.AssetKey(["area_week_outcomes"]), dg.AssetKey(["area_week_interventions"])],
@@ -212,61 +196,60 @@ def intervention_effects(context: dg.AssetExecutionContext, config: EstimationCo
     n_rows = 0
     messages: list[str] = []
     windows = _windows(context, config)
-    with Workers(most_jobs=_municipality_count()) as workers:
-        for start, end in windows:
-            try:
-                outcomes_all, interventions_all, survey_all, municipality_of = _read_inputs(end)
-            except PanelError as exc:
-                raise dg.Failure(description=f"estimation for [{start or 'all data'}, {end}): {exc}") from exc
-            parts = split_by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
-            del outcomes_all, interventions_all, survey_all
-            several = len(parts) > 1
-            jobs = [
-                EstimationJob(code, outcomes, interventions, survey, start, end, config.method, config.n_draws, config.seed)
-                for code, outcomes, interventions, survey in parts
-                if not (interventions.empty or outcomes.empty)
-            ]
-            # Every municipality's window at once, over the workers; written one by one below.
-            done = dict(zip([job.municipality for job in jobs], workers.map(estimate_job, jobs), strict=True))
-            for code, outcomes, interventions, _survey in parts:
-                period_start = start or _first_week(outcomes, end)
-                label = f"[{period_start}, {end})" + (f" {code}" if several else "")
-                where = f"{end.year}{' ' + code if several else ''}"
-                if code not in done:
-                    # A municipality that has registered no interventions yet: a note, not a failure.
-                    note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
-                    _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [],
-                           start is None, code)
-                    messages.append(f"{where}: no interventions registered before {end}")
-                    summary.append(f"### {label}\n\n{note}")
-                    context.log.info(f"{label}: {note}")
-                    continue
-                outcome = done[code]
-                if outcome.panel_error is not None:
-                    raise dg.Failure(description=f"estimation for {label}: {outcome.panel_error}")
-                if outcome.nothing_estimable is not None:
-                    _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
-                           NOTHING_ESTIMABLE_SV, [outcome.nothing_estimable], start is None, code)
-                    messages.append(f"{where}: {outcome.nothing_estimable}")
-                    summary.append(f"### {label}\n\n{NOTHING_ESTIMABLE_SV}")
-                    context.log.warning(f"{label}: {outcome.nothing_estimable}")
-                    continue
-                result = outcome.result
-                assert result is not None
-                period_start = result.effects["period_start"].iloc[0]
-                _write(result.effects, result.event_study, period_start, end, "estimated",
-                       ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages,
+    latest = max(end for _, end in windows)
+    try:
+        outcomes_all, interventions_all, survey_all, municipality_of = _read_inputs(latest)
+    except PanelError as exc:
+        raise dg.Failure(description=f"estimation for data before {latest}: {exc}") from exc
+    parts = split_by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
+    del outcomes_all, interventions_all, survey_all
+    several = len(parts) > 1
+    # One job per window and municipality, made as the workers ask for them (one
+    # municipality's window in memory at a time beside the panel) and written in this order.
+    jobs = (
+        window_job(code, outcomes, interventions, survey, start, end, config.method, config.n_draws, config.seed)
+        for start, end in windows
+        for code, outcomes, interventions, survey in parts
+    )
+    with Workers(most_jobs=len(windows) * len(parts)) as workers:
+        for outcome in workers.imap(estimate_job, jobs):
+            code, start, end, period_start = outcome.municipality, outcome.start, outcome.end, outcome.period_start
+            label = f"[{period_start}, {end})" + (f" {code}" if several else "")
+            where = f"{end.year}{' ' + code if several else ''}"
+            if outcome.no_interventions:
+                # A municipality that has registered no interventions yet: a note, not a failure.
+                note = NO_INTERVENTIONS_SV.format(end=end.isoformat())
+                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "no_interventions", note, [],
                        start is None, code)
-                n_rows += len(result.effects)
-                messages += [f"{where}: {m}" for m in result.messages]
-                head = result.effects[result.effects["is_headline"]]
-                summary.append(
-                    f"### {label} — {outcome.seconds:.1f} s\n\n"
-                    + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value",
-                            "q_value"]]
-                    .round(3).to_markdown(index=False)
-                )
-                context.log.info(f"estimated {label}: {len(result.effects)} rows")
+                messages.append(f"{where}: no interventions registered before {end}")
+                summary.append(f"### {label}\n\n{note}")
+                context.log.info(f"{label}: {note}")
+                continue
+            if outcome.panel_error is not None:
+                raise dg.Failure(description=f"estimation for {label}: {outcome.panel_error}")
+            if outcome.nothing_estimable is not None:
+                _write(pd.DataFrame(), pd.DataFrame(), period_start, end, "nothing_estimable",
+                       NOTHING_ESTIMABLE_SV, [outcome.nothing_estimable], start is None, code)
+                messages.append(f"{where}: {outcome.nothing_estimable}")
+                summary.append(f"### {label}\n\n{NOTHING_ESTIMABLE_SV}")
+                context.log.warning(f"{label}: {outcome.nothing_estimable}")
+                continue
+            result = outcome.result
+            assert result is not None
+            period_start = result.effects["period_start"].iloc[0]
+            _write(result.effects, result.event_study, period_start, end, "estimated",
+                   ESTIMATED_SV.format(n=int(result.effects["is_headline"].sum())), result.messages,
+                   start is None, code)
+            n_rows += len(result.effects)
+            messages += [f"{where}: {m}" for m in result.messages]
+            head = result.effects[result.effects["is_headline"]]
+            summary.append(
+                f"### {label} — {outcome.seconds:.1f} s\n\n"
+                + head[["intervention_type", "outcome_group", "estimator", "irr", "ci_low", "ci_high", "p_value",
+                        "q_value"]]
+                .round(3).to_markdown(index=False)
+            )
+            context.log.info(f"estimated {label}: {len(result.effects)} rows")
     return dg.MaterializeResult(
         metadata={
             "rows_written": n_rows,

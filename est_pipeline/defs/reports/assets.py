@@ -1,16 +1,16 @@
 """The reports as partitioned Dagster assets (återkoppling).
 
 One HTML file per partition. A run over a range of partitions (a backfill, or `make demo`)
-is one run that renders each partition of the range in turn: rendering is cheap compared with
+is one run that renders every partition of the range: rendering is cheap compared with
 starting a run, and each partition still gets its own materialisation with its own summary
 and chart in the UI (``add_asset_metadata(partition_key=...)``).
 
-Each partition opens the warehouse read-only for just as long as it reads its rows, and
-closes it before the next partition; no connection crosses an asset boundary. A deployment
+Each report opens the warehouse read-only for just as long as it reads its rows, and closes
+it before the next; no connection crosses an asset boundary. A deployment
 with several municipalities gets each report once per municipality, under
 ``reports/<kommunkod>/``, rendered from a view that holds only that municipality's rows
-(``est_pipeline.reports.sealed``); the municipalities of a partition are rendered side by side
-over the machine's cores.
+(``est_pipeline.reports.sealed``). The reports of a run are rendered side by side over the
+machine's cores.
 
 Each asset carries the tag of its rhythm, so the weekly, period and yearly jobs select it
 and a scheduled run delivers its report (``est_pipeline.defs.delivery``).
@@ -33,7 +33,7 @@ from est_pipeline.defs.partitions import (
 from est_pipeline.lib.parallel import Workers
 from est_pipeline.lib.warehouse import connect
 from est_pipeline.reports.period import render_period_report
-from est_pipeline.reports.sealed import municipalities, render_sealed
+from est_pipeline.reports.sealed import municipalities, render_for
 from est_pipeline.reports.weekly import render_weekly_report
 from est_pipeline.reports.yearly import render_yearly_report
 from est_pipeline.settings import get_settings
@@ -52,22 +52,19 @@ def _render_partitions(
 ) -> None:
     """Render each partition; with several municipalities, once per municipality, each from
     a view of the warehouse that holds only its rows, into ``reports/<kommunkod>/``. The
-    municipalities of a partition are rendered side by side, one worker process per core
-    (``est_pipeline.lib.parallel``): each only reads the warehouse."""
+    reports of the run (partitions × municipalities) are rendered side by side, one worker
+    process per core (``est_pipeline.lib.parallel``): each only reads the warehouse and writes
+    its own file. One report (a scheduled week) is rendered in this process."""
     reports_dir = get_settings().reports_dir
     keys = list(context.partition_keys)
     with connect(read_only=True) as con:
         codes = municipalities(con)
-    with Workers(most_jobs=len(codes)) as workers:
+    targets: list[str | None] = list(codes) if len(codes) > 1 else [None]
+    jobs = ((render, code, date.fromisoformat(key), reports_dir) for key in keys for code in targets)
+    with Workers(most_jobs=len(keys) * len(targets)) as workers:
+        done = workers.imap(render_for, jobs)  # in the order of the jobs: key by key
         for key in keys:
-            day = date.fromisoformat(key)
-            rendered: list[tuple[str | None, _Rendered]] = []
-            if len(codes) <= 1:
-                with connect(read_only=True) as con:
-                    rendered.append((None, render(con, day, reports_dir)))
-            else:
-                done = workers.map(render_sealed, [(render, code, day, reports_dir) for code in codes])
-                rendered.extend(zip(codes, done, strict=True))
+            rendered = [(code, next(done)) for code in targets]
             first = rendered[0][1]
             context.add_asset_metadata(
                 {

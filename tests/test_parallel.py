@@ -58,3 +58,36 @@ def test_the_workers_setting(monkeypatch, tmp_path):
     monkeypatch.delenv("EST_WORKERS")
     (tmp_path / "settings.toml").write_text("workers = 2\n")
     assert get_settings().workers == 2 and get_settings().source("workers") == "file"
+
+
+def test_the_workers_end_after_an_error_a_dead_worker_and_an_ignored_sigterm():
+    """The workers must end, and the caller hear why, when a job raises, when a worker dies
+    (killed for memory, say) and when the process that starts them ignores SIGTERM (some
+    hosts start runs that way, and the workers inherit it): never a run waiting forever. Run
+    in a process of its own, with a time limit, so that a regression fails instead of hanging."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "from concurrent.futures.process import BrokenProcessPool\n"
+        "from est_pipeline.lib.parallel import Workers\n"
+        "with Workers(4, 2) as w:\n"
+        "    assert w.map(abs, [-1, -2, -3]) == [1, 2, 3]\n"
+        "try:\n"
+        "    with Workers(4, 2) as w:\n"
+        "        w.map(int, ['1', 'x', '3', '4'])\n"
+        "except ValueError as exc:\n"
+        "    print('raised:', exc)\n"
+        "try:\n"
+        "    with Workers(4, 2) as w:\n"
+        "        w.map(os._exit, [3, 3])\n"
+        "except BrokenProcessPool:\n"
+        "    print('a worker died')\n"
+        "print('ended')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "raised: invalid literal for int() with base 10: 'x'", "a worker died", "ended"]

@@ -6,25 +6,31 @@ municipality's rows and writes nothing another municipality's work reads, so the
 side by side. They are what grows with the number of municipalities; everything else (ingest,
 dbt) is paid once per run whatever the size.
 
-Jobs go to a pool of fresh processes (``spawn``: a Dagster step process has threads, which
+Jobs go to fresh worker processes (``spawn``: a Dagster step process has threads, which
 ``fork`` would copy half-way), each with one BLAS thread, because the processes are the
 parallelism. Results come back in the order of the jobs, so what the caller writes (one
 transaction at a time, from its own process, as DuckDB wants) is the same as a serial run's.
 With one job or one worker everything runs in the calling process: a single-municipality
-deployment pays no process start-up.
+week pays no process start-up.
+
+``concurrent.futures`` rather than ``multiprocessing.Pool``: a worker that dies (killed for
+memory, say) fails the run with ``BrokenProcessPool`` instead of leaving it waiting forever
+for a result that will never come, and stopping after an error cancels the jobs not yet
+started instead of signalling workers, which a worker that ignores SIGTERM would survive.
 
 How many processes: the ``workers`` setting (``EST_WORKERS``), ``auto`` meaning one per
-core. Each process holds one municipality's data at a time, so memory grows with the
-workers, not with the municipalities.
+core. A worker holds one job's data at a time and only a few jobs wait ahead of the
+workers, so memory grows with the workers, not with the municipalities.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import multiprocessing.pool
 import os
+import signal
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
 from est_pipeline.settings import get_settings
@@ -34,6 +40,8 @@ Result = TypeVar("Result")
 
 #: One BLAS thread per worker process (read by numpy's BLAS when the worker imports it).
 _BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: Jobs submitted ahead of the results taken, per worker: enough to keep every worker busy.
+_AHEAD_PER_WORKER = 2
 
 
 def worker_count(n_jobs: int) -> int:
@@ -45,68 +53,73 @@ def worker_count(n_jobs: int) -> int:
     return max(1, min(wanted, n_jobs))
 
 
-@contextmanager
-def _one_blas_thread_in_children() -> Iterator[None]:
-    """The variables the spawned workers inherit, set only while they start."""
-    saved = {name: os.environ.get(name) for name in _BLAS_THREAD_VARIABLES}
+def _start_worker() -> None:
+    """Runs first in every worker, before it imports numpy (the jobs' modules do that).
+
+    One BLAS thread. SIGTERM back to its default: an ignored signal stays ignored across
+    ``exec``, and a worker that ignored it would outlive whoever stops it that way. Ctrl-C in
+    a terminal reaches the whole process group: the parent handles it and ends the pool.
+    """
     os.environ.update({name: "1" for name in _BLAS_THREAD_VARIABLES})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Workers:
-    """A pool for the per-municipality jobs of one asset, started on first use and kept for
-    its later batches (the reports render one partition after another).
+    """Worker processes for the per-municipality jobs of one asset, started on first use and
+    kept for the rest of it.
 
     ``most_jobs`` caps the processes: there is no point in more processes than jobs.
     """
 
     def __init__(self, most_jobs: int, workers: int | None = None) -> None:
         self.processes = worker_count(most_jobs) if workers is None else max(1, min(workers, most_jobs))
-        self._pool: mp.pool.Pool | None = None
+        self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        if self._executor is not None:
+            # After an error (or when the caller stopped early) the jobs not yet started are
+            # dropped; a job already running is let finish, and then the workers leave.
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
 
     def map(self, func: Callable[[Job], Result], jobs: Sequence[Job]) -> list[Result]:
-        """``[func(job) for job in jobs]``, over the pool when there is more than one job.
+        """``[func(job) for job in jobs]``, over the workers when there is more than one job.
 
         ``func`` must be a module-level function and jobs and results picklable. An
         exception in a job is raised here, as a serial run would raise it.
         """
         if self.processes <= 1 or len(jobs) <= 1:
             return [func(job) for job in jobs]
-        # chunksize 1: municipalities differ in size, so hand them out one at a time.
-        return self._started().map(func, jobs, chunksize=1)
+        return list(self.imap(func, jobs))
 
     def imap(self, func: Callable[[Job], Result], jobs: Iterable[Job]) -> Iterator[Result]:
-        """Like :meth:`map`, but lazily: each result as soon as it and those before it are
-        done, and jobs made only as the workers take them (the pool's pipe holds only a few
-        ahead), so a long list of large jobs is never in memory at once."""
+        """Like :meth:`map`, but lazily: each result in the order of the jobs, as soon as it is
+        done, and each job taken from ``jobs`` only when a worker will soon be free for it, so
+        that a long run of large jobs (a municipality's panel each) is never all in memory."""
         if self.processes <= 1:
-            return (func(job) for job in jobs)
-        return self._started().imap(func, jobs, chunksize=1)
+            yield from (func(job) for job in jobs)
+            return
+        executor = self._started()
+        pending: deque[Future[Result]] = deque()
+        for job in jobs:
+            pending.append(executor.submit(func, job))
+            if len(pending) >= _AHEAD_PER_WORKER * self.processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
-    def _started(self) -> mp.pool.Pool:
-        if self._pool is None:
-            with _one_blas_thread_in_children():
-                self._pool = mp.get_context("spawn").Pool(self.processes)
-        return self._pool
+    def _started(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=mp.get_context("spawn"), initializer=_start_worker)
+        return self._executor
 
 
 def run_each(func: Callable[[Job], Result], jobs: Sequence[Job], workers: int | None = None) -> list[Result]:
-    """``[func(job) for job in jobs]`` over a pool of its own (see :class:`Workers`)."""
+    """``[func(job) for job in jobs]`` over workers of its own (see :class:`Workers`)."""
     with Workers(len(jobs), workers) as pool:
         return pool.map(func, jobs)

@@ -3,19 +3,20 @@
 Reads the two panel marts, estimates with :mod:`est_pipeline.estimation`, and writes
 ``marts.intervention_effects`` and ``marts.intervention_event_study``. A yearly partition
 estimates on all data up to the end of its year (what the yearly follow-up reports); a
-backfill over several years does each year that way, in one run, reading the panel once. Run config
-``start_year``/``end_year`` instead estimates once over exactly that range of years.
+backfill over several years does each year that way, in one run, reading the panel once.
+Run config ``start_year``/``end_year`` instead estimates once over exactly that range of years.
 
 Each municipality is estimated on its own areas (its rows carry ``municipality_code``), so
 that a municipality's estimates hold nothing of another's data and can be published in its
 sealed file. The windows and municipalities are estimated side by side, one worker process
-per core (``est_pipeline.lib.parallel``), and written one at a time, in order. Rows are replaced per
-(municipality, period_start, period_end), in one transaction, so re-running a year gives the
-same table and readers never see a half-written period.
+per core (``est_pipeline.lib.parallel``), and written one at a time, in order. Rows are
+replaced per (municipality, period_start, period_end), in one transaction, so re-running a
+year gives the same table and readers never see a half-written period.
 """
 
 # No "from __future__ import annotations": Dagster reads the config annotations at runtime.
 
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
@@ -23,7 +24,7 @@ import pandas as pd
 
 from est_pipeline.defs.partitions import yearly_partitions
 from est_pipeline.estimation.errors import PanelError
-from est_pipeline.estimation.per_municipality import estimate_job, split_by_municipality, window_job
+from est_pipeline.estimation.per_municipality import EstimationJob, estimate_job, split_by_municipality, window_job
 from est_pipeline.estimation.pipeline import EFFECT_COLUMNS, EVENT_COLUMNS
 from est_pipeline.lib.parallel import Workers
 from est_pipeline.lib.warehouse import connect
@@ -204,15 +205,20 @@ def intervention_effects(context: dg.AssetExecutionContext, config: EstimationCo
     parts = split_by_municipality(outcomes_all, interventions_all, survey_all, municipality_of)
     del outcomes_all, interventions_all, survey_all
     several = len(parts) > 1
-    # One job per window and municipality, made as the workers ask for them (one
-    # municipality's window in memory at a time beside the panel) and written in this order.
-    jobs = (
-        window_job(code, outcomes, interventions, survey, start, end, config.method, config.n_draws, config.seed)
-        for start, end in windows
-        for code, outcomes, interventions, survey in parts
-    )
+
+    def jobs() -> Iterator[EstimationJob]:
+        """One job per window and municipality, made as the workers ask for them (one
+        municipality's window in memory at a time beside the panel), written in this order."""
+        for start, end in windows:
+            for code, outcomes, interventions, survey in parts:
+                job = window_job(code, outcomes, interventions, survey, start, end, config.method, config.n_draws,
+                                 config.seed)
+                if several and job.outcomes.empty:
+                    continue  # a municipality with no weeks before this window's end: nothing to say yet
+                yield job
+
     with Workers(most_jobs=len(windows) * len(parts)) as workers:
-        for outcome in workers.imap(estimate_job, jobs):
+        for outcome in workers.imap(estimate_job, jobs()):
             code, start, end, period_start = outcome.municipality, outcome.start, outcome.end, outcome.period_start
             label = f"[{period_start}, {end})" + (f" {code}" if several else "")
             where = f"{end.year}{' ' + code if several else ''}"

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from est_pipeline.estimation.panel import Panel
+from est_pipeline.lib.parallel import Workers
 
 _MONDAY0 = np.datetime64("2020-01-06", "D")
 
@@ -353,21 +354,13 @@ def run_study(designs: list[str], reps: int, workers: int = 2, n_draws: int = 39
     tasks = [(d, seed0 + 100_000 * i + r, n_draws) for i, d in enumerate(runs) for r in range(reps)]
     t0 = time.time()
     rows: list[dict] = []
-    if workers <= 1:
-        for task in tasks:
-            rows.extend(_task(task))
-    else:
-        import multiprocessing as mp
-        import os
-
-        # One BLAS thread per worker: the workers are the parallelism.
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-        with mp.get_context("spawn").Pool(workers) as pool:
-            for n, part in enumerate(pool.imap(_task, tasks, chunksize=4)):
-                rows.extend(part)
-                if progress and (n + 1) % 400 == 0:
-                    print(f"  {n + 1}/{len(tasks)} replications, {time.time() - t0:.0f} s", flush=True)
+    # The same worker processes as the pipeline's per-municipality work (one BLAS thread
+    # each, results in order, a dead worker fails the study instead of hanging it).
+    with Workers(len(tasks), workers) as pool:
+        for n, part in enumerate(pool.imap(_task, tasks)):
+            rows.extend(part)
+            if progress and (n + 1) % 400 == 0:
+                print(f"  {n + 1}/{len(tasks)} replications, {time.time() - t0:.0f} s", flush=True)
     return pd.DataFrame(rows)
 
 
